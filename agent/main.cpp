@@ -1,0 +1,2 @@
+// outpost: placeholder main until the replay wiring lands.
+int main() { return 0; }
