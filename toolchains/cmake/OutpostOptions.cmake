@@ -12,6 +12,10 @@ macro(outpost_apply_sanitizers)
     add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
     add_link_options(-fsanitize=address,undefined)
   endif()
+  if(OUTPOST_FUZZ)
+    # Coverage instrumentation for the libraries the fuzz targets link.
+    add_compile_options(-fsanitize=fuzzer-no-link)
+  endif()
 endmacro()
 
 # Collect sources of a module folder; each module lists its subfolders explicitly.
