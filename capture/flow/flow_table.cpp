@@ -53,6 +53,20 @@ FlowTimeoutClass classify(const FlowRecord& r) noexcept {
   }
 }
 
+// Whether the first packet seen of a flow was sent by the responder: a capture that starts
+// mid-conversation. A SYN-ACK answers a SYN; otherwise (no bare SYN) a packet from a
+// well-known port (< 1024, RFC 6335 section 6 system ports) to an ephemeral one is a reply.
+bool receiver_initiated(const PacketView& p) noexcept {
+  if (p.l4_proto == kProtoTcp) {
+    const std::uint8_t syn_ack = p.tcp_flags & (kSyn | kAck);
+    if (syn_ack == kSyn) return false;
+    if (syn_ack == (kSyn | kAck)) return true;
+  } else if (p.l4_proto != kProtoUdp) {
+    return false;
+  }
+  return p.src_port < 1024 && p.dst_port >= 1024;
+}
+
 std::size_t next_power_of_two(std::size_t n) noexcept {
   std::size_t p = 16;
   while (p < n) p <<= 1;
@@ -241,9 +255,8 @@ FlowUpdate FlowTable::track(const PacketView& packet) noexcept {
     r.key = key;
     r.id = next_id_++;
     r.first_ts = r.last_ts = packet.ts;
-    // A capture that starts mid-handshake sees the SYN-ACK first: its receiver initiated.
-    const bool syn_ack_first = tcp && (packet.tcp_flags & (kSyn | kAck)) == (kSyn | kAck);
-    r.initiator = syn_ack_first ? static_cast<std::uint8_t>(src_endpoint ^ 1u) : src_endpoint;
+    r.initiator = receiver_initiated(packet) ? static_cast<std::uint8_t>(src_endpoint ^ 1u)
+                                             : src_endpoint;
     r.timeout_class = classify(r);
     links_[i].hash_next = buckets_[bucket];
     buckets_[bucket] = i;

@@ -63,6 +63,18 @@ TEST(FlowTableDirection, TakesTheReceiverOfAFirstSeenSynAckAsInitiator) {
   EXPECT_TRUE(b.from_initiator);
 }
 
+TEST(FlowTableDirection, TakesAReplyFromAWellKnownPortSeenFirstAsFromTheResponder) {
+  FlowTable t(small_table(8));
+  const FlowUpdate a = t.track(ipv4_packet(17, "8.8.8.8", 53, "10.0.0.9", 40000, 0));
+  EXPECT_FALSE(a.from_initiator);
+  EXPECT_EQ(a.flow->initiator_endpoint().port, 40000);
+  const FlowUpdate b = t.track(ipv4_packet(6, "10.0.0.1", 443, "10.0.0.9", 40001, 0, kAck | kPsh));
+  EXPECT_FALSE(b.from_initiator);
+  // Between two ephemeral ports, or two well-known ones, the first sender is the initiator.
+  EXPECT_TRUE(t.track(ipv4_packet(17, "10.0.0.1", 5000, "10.0.0.9", 6000, 0)).from_initiator);
+  EXPECT_TRUE(t.track(ipv4_packet(17, "10.0.0.1", 123, "10.0.0.9", 123, 0)).from_initiator);
+}
+
 TEST(FlowTableVlan, KeepsTheSameTupleOnDifferentVlansApart) {
   FlowTable t(small_table(8));
   const FlowUpdate a = t.track(ipv4_packet(17, "10.0.0.9", 5000, "10.0.0.1", 53, 0, 0, 10));
