@@ -1,6 +1,5 @@
 #include "capture/proto/digest.h"
 
-#include <mbedtls/sha256.h>
 #include <mbedtls/version.h>
 
 // mbedTLS 3.0 dropped the `_ret` suffix (the plain names now return int); 2.28 has both but
@@ -48,6 +47,20 @@ void Md5Stream::update(const void* data, std::size_t len) noexcept {
 void Md5Stream::finish(std::uint8_t out[kMd5Bytes]) noexcept {
   (void)OUTPOST_MBED(mbedtls_md5_finish)(&ctx_, out);
   (void)OUTPOST_MBED(mbedtls_md5_starts)(&ctx_);
+}
+
+Sha256Stream::Sha256Stream() noexcept {
+  mbedtls_sha256_init(&ctx_);
+  (void)OUTPOST_MBED(mbedtls_sha256_starts)(&ctx_, 0);
+}
+Sha256Stream::~Sha256Stream() { mbedtls_sha256_free(&ctx_); }
+void Sha256Stream::update(const void* data, std::size_t len) noexcept {
+  if (len != 0)
+    (void)OUTPOST_MBED(mbedtls_sha256_update)(&ctx_, static_cast<const unsigned char*>(data), len);
+}
+void Sha256Stream::finish(std::uint8_t out[kSha256Bytes]) noexcept {
+  (void)OUTPOST_MBED(mbedtls_sha256_finish)(&ctx_, out);
+  (void)OUTPOST_MBED(mbedtls_sha256_starts)(&ctx_, 0);
 }
 
 void sha256(const void* data, std::size_t len, std::uint8_t out[kSha256Bytes]) noexcept {

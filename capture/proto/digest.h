@@ -7,6 +7,7 @@
 
 #include <mbedtls/md5.h>
 #include <mbedtls/sha1.h>
+#include <mbedtls/sha256.h>
 
 namespace outpost::capture::proto {
 
@@ -48,7 +49,21 @@ class Md5Stream {
   mbedtls_md5_context ctx_;
 };
 
-// One-shot SHA-256 (JA4 hash parts).
+// SHA-256 over text produced in pieces (JA4 hash parts).
+class Sha256Stream {
+ public:
+  Sha256Stream() noexcept;
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+
+  void update(const void* data, std::size_t len) noexcept;
+  void finish(std::uint8_t out[kSha256Bytes]) noexcept;
+
+ private:
+  mbedtls_sha256_context ctx_;
+};
+
 void sha256(const void* data, std::size_t len, std::uint8_t out[kSha256Bytes]) noexcept;
 
 }  // namespace outpost::capture::proto

@@ -243,6 +243,18 @@ std::string utf8_sanitize(const std::string& raw) {
   return out;
 }
 
+std::vector<std::string> corpus_captures() {
+  std::vector<std::string> out;
+  std::ifstream in(corpus_path("pcap/MANIFEST.tsv"));
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    const auto tab = line.find('\t');
+    if (tab != 0 && !line.empty()) out.push_back(line.substr(0, tab));
+  }
+  return out;
+}
+
 std::vector<std::string> truth_values(const std::string& capture, const std::string& kind) {
   std::vector<std::string> out;
   std::ifstream in(corpus_path("truth/" + capture + ".tsv"));

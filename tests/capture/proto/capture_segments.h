@@ -35,6 +35,9 @@ std::string unescape_dns_text(const std::string& text);
 // truth files (tshark JSON output) show non-UTF-8 names.
 std::string utf8_sanitize(const std::string& raw);
 
+// File names of all corpus captures (pcap/MANIFEST.tsv, first column).
+std::vector<std::string> corpus_captures();
+
 // Values of one kind in a truth TSV (../shared/corpus/truth/<capture>.tsv), in file order.
 std::vector<std::string> truth_values(const std::string& capture, const std::string& kind);
 
