@@ -63,6 +63,8 @@ struct DpiFlowSlot {
   std::uint16_t packets_fed = 0;  // payload packets given to the engine
   AppFamily family = AppFamily::unknown;
   std::uint8_t flags = 0;
+  std::uint8_t l4_proto = 0;      // of the flow's first packet; later packets must match
+  std::uint8_t ip_version = 0;
 
   bool done() const noexcept { return (flags & kDone) != 0; }
   bool guessed() const noexcept { return (flags & kGuessed) != 0; }
@@ -105,6 +107,9 @@ struct DpiStats {
   std::uint64_t packets_fed = 0;
   std::uint64_t packets_without_payload = 0;  // not fed: nothing for the engine to look at
   std::uint64_t packets_cut = 0;        // fed shorter than l3_len (captured bytes, 65535 cap)
+  std::uint64_t packets_mismatched = 0; // not fed: IP version or transport differs from the
+                                        // flow's first packet (a caller bug; nDPI 4.2 keeps TCP
+                                        // and UDP state in one union and would corrupt it)
   std::uint64_t quic_sni_reported = 0;
   std::uint64_t names_interned = 0;     // distinct "master.app" names built
   std::uint64_t name_table_full = 0;    // names that fell back to the app name alone

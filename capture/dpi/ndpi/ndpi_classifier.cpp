@@ -304,7 +304,7 @@ void NdpiClassifier::give_up(DpiFlowSlot& slot) noexcept {
       ndpi_detection_giveup(module_, f, config_.guess_on_giveup ? 1 : 0, &was_guessed);
   charge(f, before);
   const bool known = p.master_protocol != NDPI_PROTOCOL_UNKNOWN || p.app_protocol != NDPI_PROTOCOL_UNKNOWN;
-  if (known || slot.app_proto.empty()) set_protocol(slot, p, f->l4_proto, was_guessed != 0);
+  if (known || slot.app_proto.empty()) set_protocol(slot, p, slot.l4_proto, was_guessed != 0);
   ++stats_.flows_given_up;
 }
 
@@ -317,6 +317,8 @@ DpiVerdict NdpiClassifier::process(DpiFlowSlot& slot, const PacketView& packet, 
 
   if ((slot.flags & DpiFlowSlot::kSeen) == 0) {
     slot.flags |= DpiFlowSlot::kSeen;
+    slot.l4_proto = packet.l4_proto;
+    slot.ip_version = packet.ip_version;
     ++stats_.flows_seen;
     // A first name from ports and addresses, so even flows that never carry a payload have one.
     const ndpi_protocol guess = ndpi_guess_undetected_protocol(
@@ -330,6 +332,10 @@ DpiVerdict NdpiClassifier::process(DpiFlowSlot& slot, const PacketView& packet, 
     // nDPI's dissectors work on TCP/UDP payloads; other protocols are named by number.
     slot.flags |= DpiFlowSlot::kDone;
     ++stats_.flows_guessed_only;
+  } else if (packet.l4_proto != slot.l4_proto || packet.ip_version != slot.ip_version) {
+    // nDPI 4.2 frees TCP reassembly buffers only while flow->l4_proto says TCP, and its TCP and
+    // UDP state share a union: a flow whose packets change transport leaks or corrupts it.
+    ++stats_.packets_mismatched;
   } else if (packet.payload == nullptr || packet.payload_len == 0) {
     ++stats_.packets_without_payload;
   } else if (slot.state == nullptr && !acquire_state(slot)) {

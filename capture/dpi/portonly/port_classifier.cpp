@@ -104,7 +104,8 @@ class PortClassifier final : public DpiClassifier {
     if ((slot.flags & DpiFlowSlot::kSeen) == 0) {
       slot.flags |= DpiFlowSlot::kSeen;
       ++stats_.flows_seen;
-      slot.master_id = packet.l4_proto;  // remembered for the family of later hints
+      slot.l4_proto = packet.l4_proto;
+      slot.ip_version = packet.ip_version;
       const bool transport = packet.l4_proto == kProtoTcp || packet.l4_proto == kProtoUdp;
       if (!transport) {
         set(slot, proto_of_ip_protocol(packet.l4_proto), true);
@@ -158,7 +159,7 @@ class PortClassifier final : public DpiClassifier {
   static void set(DpiFlowSlot& slot, PortProto p, bool guessed) noexcept {
     slot.app_id = static_cast<std::uint16_t>(p);
     slot.app_proto = kPortProtoNames[static_cast<std::size_t>(p)];
-    slot.family = family_of(p, static_cast<std::uint8_t>(slot.master_id));
+    slot.family = family_of(p, slot.l4_proto);
     if (guessed) slot.flags |= DpiFlowSlot::kGuessed;
     else slot.flags &= static_cast<std::uint8_t>(~DpiFlowSlot::kGuessed);
   }

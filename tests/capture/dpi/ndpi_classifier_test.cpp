@@ -299,6 +299,29 @@ TEST(NdpiInput, ClampsDatagramsLongerThan65535Bytes) {
   dpi->release(slot);
 }
 
+// Found by fuzz_ndpi (LeakSanitizer): a TCP packet that leaves nDPI a partial TLS record to
+// buffer, then a UDP packet in the same flow state. nDPI 4.2 frees the buffer only while the
+// flow's last packet was TCP, and keeps TCP and UDP state in one union. A flow never changes
+// transport, so such a packet is a caller bug: it is not fed.
+TEST(NdpiInput, RefusesPacketsThatChangeTheFlowsTransport) {
+  auto dpi = make();
+  const std::size_t heap_before = dpi->stats().engine_heap_in_use;
+  DpiFlowSlot slot;
+  std::vector<std::uint8_t> partial_record = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC, 0x03, 0x03};
+  partial_record.resize(60, 0x41);
+  const OwnedPacket tcp = ipv4_datagram(6, "10.0.0.9", 40000, "10.0.0.1", 443, partial_record, 1);
+  dpi->process(slot, tcp.view, true);
+  ASSERT_NE(slot.state, nullptr);
+  EXPECT_GT(dpi->stats().flow_heap_in_use, 0u);  // nDPI is holding the partial record
+  const OwnedPacket udp = ipv4_datagram(17, "10.0.0.9", 40000, "10.0.0.1", 443, opaque_payload(60, 7), 2);
+  dpi->process(slot, udp.view, true);
+  EXPECT_EQ(dpi->stats().packets_mismatched, 1u);
+  EXPECT_EQ(dpi->stats().packets_fed, 1u);
+  dpi->release(slot);
+  EXPECT_EQ(dpi->stats().flow_heap_in_use, 0u);
+  EXPECT_EQ(dpi->stats().engine_heap_in_use, heap_before);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Memory accounting through nDPI's allocator hooks.
 
