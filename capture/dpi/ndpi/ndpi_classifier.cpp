@@ -385,6 +385,8 @@ DpiVerdict NdpiClassifier::finish(DpiFlowSlot& slot) noexcept {
   if (slot.state != nullptr) {
     give_up(slot);
     free_state(slot);
+  } else if (!slot.done() && (slot.flags & DpiFlowSlot::kSeen) != 0) {
+    ++stats_.flows_guessed_only;  // ended before any payload: keeps its port name
   }
   slot.flags |= DpiFlowSlot::kDone;
   return verdict_of(slot);

@@ -262,6 +262,9 @@ TEST(NdpiState, FinishingAFlowWithoutPayloadKeepsItsPortName) {
   EXPECT_EQ(last.app_proto, "TLS");
   EXPECT_EQ(last.family, AppFamily::tls);
   EXPECT_EQ(dpi->stats().states_created, 0u);
+  EXPECT_EQ(dpi->stats().flows_guessed_only, 1u);
+  dpi->finish(slot);
+  EXPECT_EQ(dpi->stats().flows_guessed_only, 1u);
 }
 
 // ---------------------------------------------------------------------------------------------
