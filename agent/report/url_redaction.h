@@ -1,0 +1,16 @@
+#pragma once
+// Privacy of reported URLs: query strings and fragments often carry personal data (search
+// terms, session tokens), so sightings report a URL up to its path unless configured.
+
+#include <string_view>
+
+namespace outpost::agent {
+
+// `url` without its query (RFC 3986 §3.4) and fragment (§3.5): everything before the first
+// '?' or '#'. Neither character may appear unencoded in scheme, authority or path.
+std::string_view strip_url_query(std::string_view url) noexcept;
+
+// True when `text` looks like an absolute URL ("scheme://..."), RFC 3986 §3.1 scheme syntax.
+bool looks_like_url(std::string_view text) noexcept;
+
+}  // namespace outpost::agent
