@@ -151,7 +151,8 @@ class FlowTable {
 
   void set_end_listener(FlowEndListener* listener) noexcept { listener_ = listener; }
 
-  // Finds or creates the flow of a decoded packet and accounts the packet to it (times,
+  // Finds or creates the flow of a decoded packet (DecodeStatus::ok; a held fragment has no
+  // transport header yet) and accounts the packet to it (times,
   // counters, TCP flags, timeout class, recency). May end other flows first (an expired flow
   // with the same key, a closed TCP flow whose tuple a new SYN reuses, or the eviction victim
   // when full); the listener hears of each before track() returns.
