@@ -140,6 +140,17 @@ std::uint8_t ascii_lower(std::uint8_t c) noexcept {
   return (c >= 'A' && c <= 'Z') ? static_cast<std::uint8_t>(c + 32) : c;
 }
 
+// Where the labels of a validated name start: a name that is just a pointer (the usual
+// compressed owner) is the name it points to. Lets equal offsets stand for equal names.
+std::size_t canonical_offset(const std::uint8_t* msg, std::size_t len, std::size_t off) noexcept {
+  for (std::size_t guard = 0; guard < 64 && off + 1 < len && (msg[off] & 0xc0) == 0xc0; ++guard) {
+    const std::size_t target = static_cast<std::size_t>(((msg[off] & 0x3f) << 8) | msg[off + 1]);
+    if (target >= off) break;
+    off = target;
+  }
+  return off;
+}
+
 // RFC 4343: names compare case-insensitively in ASCII only.
 bool names_equal(const std::uint8_t* msg, std::size_t len, std::size_t a, std::size_t b) noexcept {
   if (a == b) return true;
@@ -156,6 +167,22 @@ bool names_equal(const std::uint8_t* msg, std::size_t len, std::size_t a, std::s
       if (ascii_lower(la[i]) != ascii_lower(lb[i])) return false;
   }
   return false;
+}
+
+// FNV-1a over the lowercased labels (with their lengths), so most unequal names are told apart
+// without a second walk: chain resolution compares hashes first.
+std::uint32_t name_hash(const std::uint8_t* msg, std::size_t len, std::size_t off) noexcept {
+  std::uint32_t h = 2166136261u;
+  LabelCursor c{msg, len, off, off};
+  for (std::size_t guard = 0; guard < kDnsMaxNameWire; ++guard) {
+    const std::uint8_t* label = nullptr;
+    std::size_t n = 0;
+    if (!c.next(label, n)) break;
+    h = (h ^ static_cast<std::uint32_t>(n)) * 16777619u;
+    if (n == 0) break;
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ ascii_lower(label[i])) * 16777619u;
+  }
+  return h;
 }
 
 // One resource record of the answer section, located but not decoded.
@@ -202,11 +229,12 @@ class ChainResolver {
   ChainResolver(const std::uint8_t* msg, std::size_t len) noexcept : msg_(msg), len_(len) {}
 
   void add_question(std::size_t name_off) noexcept {
-    if (questions_ < kDnsTrackedQuestions) question_off_[questions_++] = name_off;
+    if (questions_ >= kDnsTrackedQuestions) return;
+    question_[questions_++] = make(name_off);
   }
   void add_cname(std::size_t owner_off, std::size_t target_off) noexcept {
     if (cnames_ >= kDnsTrackedCnames) return;
-    cname_[cnames_] = Cname{owner_off, target_off, State::unknown, -1, 0};
+    cname_[cnames_] = Cname{make(owner_off), make(target_off), State::unknown, -1, 0};
     ++cnames_;
   }
 
@@ -214,13 +242,14 @@ class ChainResolver {
   void resolve(std::size_t owner_off, std::int16_t& index, std::uint8_t& hops) noexcept {
     index = -1;
     hops = 0;
-    const int q = match_question(owner_off);
+    const Name owner = make(owner_off);
+    const int q = match_question(owner);
     if (q >= 0) {
       index = static_cast<std::int16_t>(q);
       return;
     }
     for (std::size_t c = 0; c < cnames_; ++c) {
-      if (!names_equal(msg_, len_, cname_[c].target, owner_off)) continue;
+      if (!same(cname_[c].target, owner)) continue;
       resolve_cname(c, 0);
       if (cname_[c].question >= 0) {
         index = cname_[c].question;
@@ -232,17 +261,30 @@ class ChainResolver {
 
  private:
   enum class State : std::uint8_t { unknown, in_progress, done };
+  struct Name {
+    std::size_t off;
+    std::uint32_t hash;
+  };
   struct Cname {
-    std::size_t owner;
-    std::size_t target;
+    Name owner;
+    Name target;
     State state;
     std::int16_t question;  // question answered by this CNAME's owner
     std::uint8_t hops;      // CNAMEs before this one in the chain
   };
 
-  int match_question(std::size_t name_off) const noexcept {
+  Name make(std::size_t off) const noexcept {
+    const std::size_t start = canonical_offset(msg_, len_, off);
+    return Name{start, name_hash(msg_, len_, start)};
+  }
+
+  bool same(const Name& a, const Name& b) const noexcept {
+    return a.off == b.off || (a.hash == b.hash && names_equal(msg_, len_, a.off, b.off));
+  }
+
+  int match_question(const Name& name) const noexcept {
     for (std::size_t q = 0; q < questions_; ++q)
-      if (names_equal(msg_, len_, question_off_[q], name_off)) return static_cast<int>(q);
+      if (same(question_[q], name)) return static_cast<int>(q);
     return -1;
   }
 
@@ -256,7 +298,7 @@ class ChainResolver {
       e.question = static_cast<std::int16_t>(q);
     } else if (depth < kDnsMaxCnameHops) {
       for (std::size_t d = 0; d < cnames_; ++d) {
-        if (d == c || !names_equal(msg_, len_, cname_[d].target, e.owner)) continue;
+        if (d == c || !same(cname_[d].target, e.owner)) continue;
         resolve_cname(d, depth + 1);
         if (cname_[d].state == State::done && cname_[d].question >= 0 &&
             cname_[d].hops + 1u < kDnsMaxCnameHops) {
@@ -271,7 +313,7 @@ class ChainResolver {
 
   const std::uint8_t* msg_;
   std::size_t len_;
-  std::size_t question_off_[kDnsTrackedQuestions] = {};
+  Name question_[kDnsTrackedQuestions] = {};
   std::size_t questions_ = 0;
   Cname cname_[kDnsTrackedCnames] = {};
   std::size_t cnames_ = 0;
@@ -343,6 +385,7 @@ DnsStatus parse_dns_message(const std::uint8_t* msg, std::size_t len, DnsVisitor
 
   DnsStatus rdata_status = DnsStatus::ok;
   DnsAnswer a;
+  std::size_t last_owner = 0;  // 0: none yet (no name starts inside the header)
   off = answers_start;
   for (std::uint16_t i = 0; i < complete; ++i) {
     RecordRef rec;
@@ -374,18 +417,27 @@ DnsStatus parse_dns_message(const std::uint8_t* msg, std::size_t len, DnsVisitor
         continue;
       }
     }
-    std::size_t owner_end = 0;
-    (void)read_name(msg, len, rec.owner, &a.owner, owner_end);
+    // `a` is reused across records: names equal to the previous record's are not decoded again
+    // (answers usually share one compressed owner).
+    const std::int16_t previous_question = a.question_index;
+    const std::size_t owner = canonical_offset(msg, len, rec.owner);
+    if (owner != last_owner) {
+      std::size_t owner_end = 0;
+      (void)read_name(msg, len, rec.owner, &a.owner, owner_end);
+      chains.resolve(rec.owner, a.question_index, a.cname_hops);
+      last_owner = owner;
+    }
     a.index = i;
     a.type = rec.type;
     a.rclass = rec.rclass;
     a.ttl = rec.ttl;
-    chains.resolve(rec.owner, a.question_index, a.cname_hops);
-    a.question.length = 0;
-    a.question.labels = 0;
-    a.question.wire_length = 0;
-    a.question.text[0] = '\0';
-    if (a.question_index >= 0) {
+    if (a.question_index != previous_question || a.question_index < 0) {
+      a.question.length = 0;
+      a.question.labels = 0;
+      a.question.wire_length = 0;
+      a.question.text[0] = '\0';
+    }
+    if (a.question_index >= 0 && a.question_index != previous_question) {
       // Report the question's own spelling (case may differ from the owner's, RFC 4343).
       std::size_t q_off = kHeaderBytes;
       for (std::int16_t k = 0; k <= a.question_index; ++k) {

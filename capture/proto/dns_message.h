@@ -66,7 +66,9 @@ inline constexpr std::size_t kDnsMaxNameText = 1004;
 
 // A decoded name (see the escaping rules above). NUL-terminated.
 struct DnsName {
-  char text[kDnsMaxNameText + 1] = {};
+  DnsName() noexcept { text[0] = '\0'; }  // the rest is not zero-filled: names are per packet
+
+  char text[kDnsMaxNameText + 1];
   std::uint16_t length = 0;      // characters in text
   std::uint8_t labels = 0;       // number of labels (0 for the root)
   std::uint8_t wire_length = 0;  // octets on the wire, uncompressed, including the root label

@@ -55,8 +55,9 @@ struct HttpRequestHead {
   bool chunked = false;           // Transfer-Encoding ends with "chunked" (RFC 9112 §6.3)
   bool complete = true;           // false: head cut at the buffer bound, later fields unseen
 
-  char host_buf[kHttpMaxHost] = {};
-  char url_buf[kHttpMaxUrl] = {};
+  // Storage behind `host` and `url` (deliberately not zero-filled: one head per request).
+  char host_buf[kHttpMaxHost];
+  char url_buf[kHttpMaxUrl];
 };
 
 // True if `data` starts like an HTTP/1.x request: a known method (GET, POST, HEAD, PUT,
