@@ -1,0 +1,575 @@
+#include "rules/indicator_set.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "rules/lists/list_reader.h"
+#include "rules/stix/pattern_compile.h"
+#include "rules/stix/stix_id.h"
+
+namespace outpost::rules {
+
+namespace {
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::uint32_t text_hash(std::string_view s) {
+  std::uint32_t h = 2166136261u;
+  for (char c : s) h = (h ^ static_cast<std::uint8_t>(c)) * 16777619u;
+  return h;
+}
+
+std::string clip(std::string_view s, std::size_t n = 80) {
+  if (s.size() <= n) return std::string(s);
+  return std::string(s.substr(0, n)) + "...";
+}
+
+// Bytes an IndicatorSet charges for a STIX record beyond the set entries.
+std::size_t record_bytes(std::size_t id_size) { return 48 + id_size; }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// IndicatorSet
+
+IndicatorSet::IndicatorSet() = default;
+IndicatorSet::~IndicatorSet() = default;
+
+TermSet* IndicatorSet::set_for(IndicatorType type) {
+  auto& s = sets_[static_cast<std::size_t>(type)];
+  if (!s) s = make_term_set(type, budget_);
+  return s.get();
+}
+
+std::int32_t IndicatorSet::intern_markings(const std::vector<std::string>& refs) {
+  if (refs.empty()) return -1;
+  for (std::size_t i = 0; i < marking_sets_.size(); ++i)
+    if (marking_sets_[i] == refs) return static_cast<std::int32_t>(i);
+  marking_sets_.push_back(refs);
+  return static_cast<std::int32_t>(marking_sets_.size() - 1);
+}
+
+std::size_t IndicatorSet::list_indicator_id(IndicatorType type, std::string_view term, char* buf) noexcept {
+  char name[32 + kMaxUrlLength];
+  const std::string_view t = indicator_type_name(type);
+  if (t.size() + 1 + term.size() > sizeof name) term = term.substr(0, sizeof name - t.size() - 1);
+  std::memcpy(name, t.data(), t.size());
+  name[t.size()] = ':';
+  std::memcpy(name + t.size() + 1, term.data(), term.size());
+  const Uuid u = uuid_v5(outpost_namespace(), std::string_view(name, t.size() + 1 + term.size()));
+  static const char prefix[] = "indicator--";
+  std::memcpy(buf, prefix, sizeof prefix - 1);
+  std::size_t n = sizeof prefix - 1;
+  static const char hex[] = "0123456789abcdef";
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) buf[n++] = '-';
+    buf[n++] = hex[u.bytes[i] >> 4];
+    buf[n++] = hex[u.bytes[i] & 15];
+  }
+  return n;
+}
+
+// Turns set hits into MatchedIndicators: drops inactive STIX indicators and suffix hits of
+// exact entries, derives list ids, and reports each indicator once per observation.
+class IndicatorSet::Visitor final : public TermVisitor {
+ public:
+  Visitor(const IndicatorSet& set, const Observation& o, MatchSink& sink) : set_(set), o_(o), sink_(sink) {}
+  IndicatorType type = IndicatorType::domain;
+
+  void on_hit(EntryOwner owner, std::string_view term, bool whole) override {
+    MatchedIndicator m;
+    m.matched_term = term;
+    char id[48];
+    if ((owner & kListOwner) == 0) {
+      if (owner >= set_.records_.size()) return;
+      const StixRecord& r = set_.records_[owner];
+      if (!whole) return;  // STIX `=` on a domain is that name only
+      // STIX 2.1 §4.7: valid from valid_from (inclusive) until valid_until (exclusive).
+      if (r.valid_from != stix::kNoTime && o_.ts < r.valid_from) return;
+      if (r.valid_until != stix::kNoTime && o_.ts >= r.valid_until) return;
+      if (!first_time(owner, 0)) return;
+      m.id = r.id;
+      m.source = set_.sources_[r.source].get();
+      m.confidence = r.confidence;
+      m.marking_refs = r.markings >= 0 ? &set_.marking_sets_[static_cast<std::size_t>(r.markings)] : nullptr;
+    } else {
+      const std::size_t li = owner & ~kListOwner;
+      if (li >= set_.lists_.size()) return;
+      const ListSource& l = set_.lists_[li];
+      if (!whole && l.domain_match == DomainMatch::exact) return;
+      if (!first_time(owner, text_hash(term) ^ static_cast<std::uint32_t>(type))) return;
+      m.id = std::string_view(id, list_indicator_id(type, term, id));
+      m.source = set_.sources_[l.source].get();
+      m.confidence = l.confidence;
+      m.marking_refs = l.markings >= 0 ? &set_.marking_sets_[static_cast<std::size_t>(l.markings)] : nullptr;
+    }
+    sink_.on_match(m, o_);
+  }
+
+ private:
+  // Remembers the first kSeen reports of this observation; beyond that, duplicates are
+  // possible (an observation matching over 32 distinct indicators at once).
+  bool first_time(EntryOwner owner, std::uint32_t term) {
+    for (std::size_t i = 0; i < seen_count_; ++i)
+      if (seen_[i].owner == owner && seen_[i].term == term) return false;
+    if (seen_count_ < kSeen) seen_[seen_count_++] = {owner, term};
+    return true;
+  }
+  static constexpr std::size_t kSeen = 32;
+  struct Seen {
+    EntryOwner owner;
+    std::uint32_t term;
+  };
+  const IndicatorSet& set_;
+  const Observation& o_;
+  MatchSink& sink_;
+  Seen seen_[kSeen];
+  std::size_t seen_count_ = 0;
+};
+
+void IndicatorSet::match(const Observation& o, MatchSink& sink) const {
+  if (!wants(o.kind)) return;
+  Visitor v(*this, o, sink);
+  auto probe = [&](IndicatorType t, std::string_view value) {
+    const TermSet* s = sets_[static_cast<std::size_t>(t)].get();
+    if (s == nullptr || s->size() == 0 || value.empty()) return;
+    v.type = t;
+    s->lookup(value, v);
+  };
+  auto probe_address = [&](std::string_view value) {
+    IpAddress ip;
+    if (!parse_ip(value, ip)) return false;
+    probe(IndicatorType::ipv4, value);  // also IPv4-mapped IPv6 addresses
+    if (ip.family == 6) probe(IndicatorType::ipv6, value);
+    return true;
+  };
+  switch (o.kind) {
+    case ObservationKind::dns_query:
+    case ObservationKind::tls_sni:
+    case ObservationKind::quic_sni:
+    case ObservationKind::http_host: probe(IndicatorType::domain, o.value); break;
+    case ObservationKind::dns_answer:
+      if (!probe_address(o.value)) probe(IndicatorType::domain, o.value);  // a CNAME target
+      if (o.context != o.value) probe(IndicatorType::domain, o.context);    // the owner name
+      break;
+    case ObservationKind::src_ip:
+    case ObservationKind::dst_ip: probe_address(o.value); break;
+    case ObservationKind::http_url: probe(IndicatorType::url, o.value); break;
+    case ObservationKind::ja3: probe(IndicatorType::ja3, o.value); break;
+    case ObservationKind::ja3s: probe(IndicatorType::ja3s, o.value); break;
+    case ObservationKind::x509_sha1: probe(IndicatorType::x509_sha1, o.value); break;
+    case ObservationKind::ip_port: probe(IndicatorType::ip_port, o.value); break;
+    case ObservationKind::http_file_md5:
+    case ObservationKind::http_upload_md5: probe(IndicatorType::md5, o.value); break;
+    case ObservationKind::http_file_sha1:
+    case ObservationKind::http_upload_sha1: probe(IndicatorType::sha1, o.value); break;
+    case ObservationKind::http_file_sha256:
+    case ObservationKind::http_upload_sha256: probe(IndicatorType::sha256, o.value); break;
+    default: break;
+  }
+}
+
+bool IndicatorSet::wants(ObservationKind kind) const noexcept {
+  const auto i = static_cast<std::size_t>(kind);
+  return i < wants_.size() && wants_[i];
+}
+
+std::size_t IndicatorSet::size() const noexcept {
+  std::size_t n = 0;
+  for (const auto& s : sets_)
+    if (s) n += s->size();
+  return n;
+}
+
+std::size_t IndicatorSet::size(IndicatorType type) const noexcept {
+  const auto& s = sets_[static_cast<std::size_t>(type)];
+  return s ? s->size() : 0;
+}
+
+std::size_t IndicatorSet::memory_bytes(IndicatorType type) const noexcept {
+  const auto& s = sets_[static_cast<std::size_t>(type)];
+  return s ? s->memory_bytes() : 0;
+}
+
+std::size_t IndicatorSet::memory_bytes() const noexcept {
+  std::size_t n = sizeof(*this);
+  for (const auto& s : sets_)
+    if (s) n += s->memory_bytes();
+  n += records_.capacity() * sizeof(StixRecord) + lists_.capacity() * sizeof(ListSource);
+  for (const auto& r : records_) n += r.id.capacity() > 15 ? r.id.capacity() + 1 : 0;
+  for (const auto& src : sources_) n += sizeof(IndicatorSource) + src->name.capacity() + src->version.capacity();
+  for (const auto& m : marking_sets_)
+    for (const auto& ref : m) n += sizeof(std::string) + ref.capacity();
+  n += marking_definitions_.capacity() * sizeof(stix::MarkingDefinition);
+  return n;
+}
+
+const stix::MarkingDefinition* IndicatorSet::marking_definition(std::string_view id) const noexcept {
+  for (const auto& m : marking_definitions_)
+    if (m.id == id) return &m;
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------
+// IndicatorSetBuilder
+
+struct IndicatorSetBuilder::Pending {
+  std::string id;
+  TimeUs version_time = stix::kNoTime;  // modified, else created (STIX 2.1 §3.6)
+  bool revoked = false;
+  TimeUs valid_from = stix::kNoTime;
+  TimeUs valid_until = stix::kNoTime;
+  int confidence = -1;
+  std::vector<std::string> marking_refs;
+  std::uint32_t source = 0;
+  std::uint64_t object_index = 0;
+  std::uint32_t pattern_hash = 0;
+  std::string unsupported_pattern_type;  // set when pattern_type is not "stix"
+  stix::CompiledPattern compiled;
+};
+
+// Collects one bundle's indicators (compiled right away, so patterns are not kept) and
+// reports skipped objects; nothing reaches the builder unless the whole input reads.
+class IndicatorSetBuilder::FileSink final : public stix::BundleSink {
+ public:
+  FileSink(IndicatorSetBuilder& b, std::uint32_t source, std::string_view name)
+      : builder_(b), source_(source), name_(name) {}
+
+  void on_indicator(stix::StixIndicator&& in) override {
+    Pending p;
+    p.id = std::move(in.id);
+    p.version_time = in.modified != stix::kNoTime ? in.modified : in.created;
+    p.revoked = in.revoked;
+    p.valid_from = in.valid_from;
+    p.valid_until = in.valid_until;
+    p.confidence = in.confidence;
+    p.marking_refs = std::move(in.object_marking_refs);
+    p.source = source_;
+    p.object_index = in.object_index;
+    p.pattern_hash = text_hash(in.pattern);
+    // STIX 2.1 §4.7 pattern_type; STIX 2.0 indicators have none and are STIX patterns.
+    if (!in.pattern_type.empty() && in.pattern_type != "stix") p.unsupported_pattern_type = in.pattern_type;
+    else p.compiled = stix::compile_pattern(in.pattern, builder_.options_.pattern_limits);
+    pending.push_back(std::move(p));
+  }
+  void on_marking_definition(stix::MarkingDefinition&& m) override { markings.push_back(std::move(m)); }
+  void on_skipped(std::uint64_t index, std::string_view id, stix::ObjectProblem problem,
+                  std::string_view detail) override {
+    std::string reason(stix::object_problem_name(problem));
+    const bool field_detail = problem == stix::ObjectProblem::wrong_type ||
+                              problem == stix::ObjectProblem::bad_timestamp || problem == stix::ObjectProblem::too_long;
+    if (field_detail && !detail.empty()) reason += " " + std::string(detail);
+    skipped.emplace_back(reason, warning(index, id, reason + (field_detail || detail.empty() ? "" : ": " + clip(detail))));
+  }
+
+  std::string warning(std::uint64_t index, std::string_view id, std::string_view reason) const {
+    return name_ + ": object " + std::to_string(index) + " (" + (id.empty() ? std::string("-") : clip(id)) +
+           "): " + std::string(reason);
+  }
+
+  std::vector<Pending> pending;
+  std::vector<stix::MarkingDefinition> markings;
+  std::vector<std::pair<std::string, std::string>> skipped;  // reason, warning
+
+ private:
+  IndicatorSetBuilder& builder_;
+  std::uint32_t source_;
+  std::string name_;
+};
+
+IndicatorSetBuilder::IndicatorSetBuilder(LoadOptions options)
+    : options_(std::move(options)), set_(new IndicatorSet), start_ns_(now_ns()) {
+  set_->budget_ = MemoryBudget(options_.memory_budget_bytes);
+  set_->stats_.budget_bytes = options_.memory_budget_bytes;
+}
+
+IndicatorSetBuilder::~IndicatorSetBuilder() = default;
+
+const LoadStats& IndicatorSetBuilder::stats() const noexcept { return set_->stats_; }
+
+void IndicatorSetBuilder::warn(std::string line) {
+  auto& st = set_->stats_;
+  if (st.warnings.size() < options_.max_warnings) st.warnings.push_back(std::move(line));
+  else ++st.warnings_dropped;
+}
+
+LoadStatus IndicatorSetBuilder::add(std::string_view spec, const ListOptions& list_options) {
+  const lists::ListSpec s = lists::parse_list_spec(spec);
+  if (s.kind) return add_list_file(s.path, s.kind, list_options);
+  bool json = false;
+  const std::string err = lists::sniff_json(s.path, json);
+  if (!err.empty()) return LoadStatus{false, err};
+  if (json) return add_bundle_file(s.path);
+  return add_list_file(s.path, std::nullopt, list_options);
+}
+
+LoadStatus IndicatorSetBuilder::add_bundle_file(const std::string& path) {
+  return bundle(path, [&](stix::BundleSink& sink, stix::BundleSummary& summary) {
+    return stix::read_bundle_file(path, sink, summary, options_.bundle_limits);
+  });
+}
+
+LoadStatus IndicatorSetBuilder::add_bundle_memory(std::string_view name, std::string_view json) {
+  return bundle(name, [&](stix::BundleSink& sink, stix::BundleSummary& summary) {
+    return stix::read_bundle_memory(name, json.data(), json.size(), sink, summary, options_.bundle_limits);
+  });
+}
+
+LoadStatus IndicatorSetBuilder::bundle(
+    std::string_view name, const std::function<stix::ReadStatus(stix::BundleSink&, stix::BundleSummary&)>& read) {
+  if (!set_) return LoadStatus{false, "IndicatorSetBuilder used after build()"};
+  const auto source = static_cast<std::uint32_t>(set_->sources_.size());
+  FileSink sink(*this, source, name);
+  stix::BundleSummary summary;
+  const stix::ReadStatus st = read(sink, summary);
+  if (!st.ok) return LoadStatus{false, st.message};
+
+  auto src = std::make_unique<IndicatorSource>();
+  src->kind = IndicatorSource::Kind::bundle;
+  src->name.assign(name);
+  set_->sources_.push_back(std::move(src));
+  SourceStats stats;
+  stats.name.assign(name);
+  stats.kind = IndicatorSource::Kind::bundle;
+  stats.format = std::string(stix::input_shape_name(summary.shape));
+  if (!summary.spec_version.empty()) stats.format += " " + summary.spec_version;
+  stats.objects = summary.objects;
+  stats.indicators = summary.indicators;
+  for (auto& [reason, warning] : sink.skipped) {
+    stats.skipped.add(reason);
+    warn(std::move(warning));
+  }
+  set_->stats_.sources.push_back(std::move(stats));
+  for (auto& m : sink.markings) {
+    if (set_->marking_definition(m.id) == nullptr && set_->marking_definitions_.size() < 1024)
+      set_->marking_definitions_.push_back(std::move(m));
+  }
+  merge(sink.pending);
+  return {};
+}
+
+void IndicatorSetBuilder::merge(std::vector<Pending>& file_pending) {
+  // STIX 2.1 §3.6: versions of an object share its id; the one with the latest `modified`
+  // is current. Equal `modified`: a revoked version wins (revocation is final), then the
+  // smaller pattern hash, so the outcome does not depend on the order of inputs.
+  auto newer = [](const Pending& a, const Pending& b) {
+    if (a.version_time != b.version_time) return a.version_time > b.version_time;
+    if (a.revoked != b.revoked) return a.revoked;
+    if (a.pattern_hash != b.pattern_hash) return a.pattern_hash < b.pattern_hash;
+    if (a.valid_from != b.valid_from) return a.valid_from > b.valid_from;
+    return false;
+  };
+  auto& sources = set_->stats_.sources;
+  for (Pending& p : file_pending) {
+    auto it = pending_by_id_.find(p.id);
+    if (it == pending_by_id_.end()) {
+      pending_by_id_.emplace(p.id, static_cast<std::uint32_t>(pending_.size()));
+      pending_.push_back(std::move(p));
+      continue;
+    }
+    Pending& cur = pending_[it->second];
+    if (newer(p, cur)) {
+      ++sources[cur.source].superseded;
+      cur = std::move(p);
+    } else {
+      ++sources[p.source].superseded;
+    }
+  }
+  file_pending.clear();
+}
+
+LoadStatus IndicatorSetBuilder::add_list_file(const std::string& path, std::optional<IndicatorType> kind,
+                                              const ListOptions& options) {
+  return list(path, kind, options, [&](const std::function<void(std::uint64_t, std::string_view, bool)>& on_line) {
+    return lists::read_list_file(path, on_line);
+  });
+}
+
+LoadStatus IndicatorSetBuilder::add_list_memory(std::string_view name, std::string_view text,
+                                                std::optional<IndicatorType> kind, const ListOptions& options) {
+  return list(name, kind, options, [&](const std::function<void(std::uint64_t, std::string_view, bool)>& on_line) {
+    lists::read_list_memory(text, on_line);
+    return std::string();
+  });
+}
+
+LoadStatus IndicatorSetBuilder::list(
+    std::string_view name, std::optional<IndicatorType> kind, const ListOptions& options,
+    const std::function<std::string(const std::function<void(std::uint64_t, std::string_view, bool)>&)>& read) {
+  if (!set_) return LoadStatus{false, "IndicatorSetBuilder used after build()"};
+  IndicatorSet& set = *set_;
+  const auto source = static_cast<std::uint32_t>(set.sources_.size());
+  auto src = std::make_unique<IndicatorSource>();
+  src->kind = IndicatorSource::Kind::list;
+  src->name.assign(name);
+  src->version = options.version;
+  set.sources_.push_back(std::move(src));
+  IndicatorSet::ListSource ls;
+  ls.source = source;
+  ls.domain_match = options.domain_match;
+  ls.confidence = static_cast<std::int16_t>(options.confidence >= 0 && options.confidence <= 100 ? options.confidence : -1);
+  ls.markings = set.intern_markings(options.marking_refs);
+  const EntryOwner owner = kListOwner | static_cast<EntryOwner>(set.lists_.size());
+  set.lists_.push_back(ls);
+  set.stats_.sources.emplace_back();
+  const std::size_t stats_index = set.stats_.sources.size() - 1;
+  {
+    SourceStats& st = set.stats_.sources.back();
+    st.name.assign(name);
+    st.kind = IndicatorSource::Kind::list;
+    st.format = kind ? "list:" + std::string(indicator_type_name(*kind)) : "list";
+  }
+
+  std::string canonical;
+  const std::string err = read([&](std::uint64_t line_no, std::string_view line, bool too_long) {
+    SourceStats& st = set.stats_.sources[stats_index];
+    ++st.lines;
+    auto refuse = [&](std::string_view reason, std::string_view value) {
+      st.skipped.add(reason);
+      warn(std::string(name) + ":" + std::to_string(line_no) + ": " + std::string(reason) +
+           (value.empty() ? "" : ": " + clip(value, 60)));
+    };
+    if (too_long) return refuse("line too long", {});
+    const lists::ListLine l = lists::split_list_line(line);
+    if (l.kind == lists::LineKind::skip) return;
+    if (l.kind == lists::LineKind::invalid) return refuse(l.reason, line);
+    std::string_view value = l.value;
+    // "*.evil.com" in a list means the names below evil.com: what suffix matching does.
+    if (value.size() > 2 && value[0] == '*' && value[1] == '.' && (!kind || *kind == IndicatorType::domain))
+      value.remove_prefix(2);
+    IndicatorType type;
+    if (kind) type = *kind;
+    else if (!lists::classify_list_value(value, type)) return refuse("unrecognised value", value);
+    bool cleared = false;
+    const ValueError e = normalise_indicator_value(type, value, canonical, &cleared);
+    if (e != ValueError::none) return refuse(value_error_name(e), value);
+    TermSet* ts = set.set_for(type);
+    switch (ts->add(canonical, owner)) {
+      case AddResult::added:
+        ++st.loaded;
+        ++st.terms;
+        ++st.per_type[static_cast<std::size_t>(type)];
+        if (cleared) ++st.host_bits_cleared;
+        break;
+      case AddResult::duplicate: ++st.duplicates; break;
+      case AddResult::invalid: refuse("not a canonical value", value); break;
+      case AddResult::budget_exhausted: ++st.budget_dropped; break;
+    }
+  });
+  if (!err.empty()) return LoadStatus{false, err};
+  return {};
+}
+
+std::unique_ptr<IndicatorSet> IndicatorSetBuilder::build() {
+  if (!set_) return nullptr;
+  IndicatorSet& set = *set_;
+  for (Pending& p : pending_) {
+    SourceStats& st = set.stats_.sources[p.source];
+    auto where = [&](std::string_view reason) {
+      return st.name + ": object " + std::to_string(p.object_index) + " (" + p.id + "): " + std::string(reason);
+    };
+    if (p.revoked) {
+      ++st.revoked;
+      continue;
+    }
+    if (!p.unsupported_pattern_type.empty()) {
+      const std::string reason = "pattern_type " + clip(p.unsupported_pattern_type, 40);
+      st.unsupported.add(reason);
+      warn(where("unsupported " + reason));
+      continue;
+    }
+    switch (p.compiled.status) {
+      case stix::CompileStatus::compiled: break;
+      case stix::CompileStatus::syntax_error:
+        st.skipped.add("pattern syntax error");
+        warn(where(p.compiled.reason));
+        continue;
+      case stix::CompileStatus::invalid:
+        st.skipped.add("invalid pattern value");
+        warn(where(p.compiled.reason));
+        continue;
+      case stix::CompileStatus::unsupported:
+        st.unsupported.add(p.compiled.reason);
+        continue;
+    }
+    if (options_.reference_time && p.valid_until != stix::kNoTime && p.valid_until <= *options_.reference_time) {
+      ++st.expired_at_load;
+      if (options_.drop_expired) continue;
+    }
+    if (set.records_.size() >= 0x7ffffff0u || !set.budget_.resize(0, record_bytes(p.id.size()))) {
+      ++st.budget_dropped;
+      continue;
+    }
+    const auto owner = static_cast<EntryOwner>(set.records_.size());
+    IndicatorSet::StixRecord r;
+    r.id = p.id;
+    r.valid_from = p.valid_from;
+    r.valid_until = p.valid_until;
+    r.confidence = static_cast<std::int16_t>(p.confidence);
+    r.source = p.source;
+    r.markings = set.intern_markings(p.marking_refs);
+    set.records_.push_back(std::move(r));
+    bool any = false;
+    for (const stix::PatternTerm& t : p.compiled.terms) {
+      switch (set.set_for(t.type)->add(t.value, owner)) {
+        case AddResult::added:
+          any = true;
+          ++st.terms;
+          ++st.per_type[static_cast<std::size_t>(t.type)];
+          break;
+        case AddResult::duplicate:
+          any = true;
+          ++st.duplicates;
+          break;
+        case AddResult::invalid: break;
+        case AddResult::budget_exhausted: ++st.budget_dropped; break;
+      }
+    }
+    if (any) ++st.loaded;
+    if (p.compiled.host_bits_cleared) ++st.host_bits_cleared;
+  }
+  pending_.clear();
+  pending_by_id_.clear();
+
+  for (auto& s : set.sets_)
+    if (s) s->compact();
+  set.records_.shrink_to_fit();
+
+  // Which observation kinds can match what is loaded.
+  auto has = [&](IndicatorType t) { return set.size(t) != 0; };
+  auto want = [&](ObservationKind k, bool on) { set.wants_[static_cast<std::size_t>(k)] = on; };
+  const bool names = has(IndicatorType::domain);
+  const bool addresses = has(IndicatorType::ipv4) || has(IndicatorType::ipv6);
+  for (ObservationKind k : {ObservationKind::dns_query, ObservationKind::tls_sni, ObservationKind::quic_sni,
+                            ObservationKind::http_host})
+    want(k, names);
+  want(ObservationKind::dns_answer, names || addresses);
+  want(ObservationKind::src_ip, addresses);
+  want(ObservationKind::dst_ip, addresses);
+  want(ObservationKind::http_url, has(IndicatorType::url));
+  want(ObservationKind::ja3, has(IndicatorType::ja3));
+  want(ObservationKind::ja3s, has(IndicatorType::ja3s));
+  want(ObservationKind::x509_sha1, has(IndicatorType::x509_sha1));
+  want(ObservationKind::ip_port, has(IndicatorType::ip_port));
+  want(ObservationKind::http_file_md5, has(IndicatorType::md5));
+  want(ObservationKind::http_upload_md5, has(IndicatorType::md5));
+  want(ObservationKind::http_file_sha1, has(IndicatorType::sha1));
+  want(ObservationKind::http_upload_sha1, has(IndicatorType::sha1));
+  want(ObservationKind::http_file_sha256, has(IndicatorType::sha256));
+  want(ObservationKind::http_upload_sha256, has(IndicatorType::sha256));
+
+  LoadStats& stats = set.stats_;
+  for (std::size_t i = 0; i < kIndicatorTypeCount; ++i) {
+    stats.types[i].entries = set.size(static_cast<IndicatorType>(i));
+    stats.types[i].bytes = set.memory_bytes(static_cast<IndicatorType>(i));
+  }
+  stats.stix_indicators = set.records_.size();
+  stats.memory_bytes = set.memory_bytes();
+  stats.load_seconds = static_cast<double>(now_ns() - start_ns_) / 1e9;
+  return std::move(set_);
+}
+
+}  // namespace outpost::rules

@@ -1,0 +1,163 @@
+#pragma once
+// IndicatorSet: the compiled, immutable indicators that observations are matched against, and
+// IndicatorSetBuilder, which loads STIX bundles / TAXII envelopes and plain lists into one.
+//
+//   IndicatorSetBuilder b(options);
+//   if (auto st = b.add("domain:/etc/outpost/domains.txt.gz"); !st) die(st.message);
+//   if (auto st = b.add("feed.json"); !st) die(st.message);
+//   std::unique_ptr<IndicatorSet> set = b.build();
+//   set->match(observation, sink);   // hot path: no allocation, no locks, bounded probes
+//
+// Semantics (rules/README.md): STIX versions resolve to the newest `modified` per id;
+// revoked indicators are dropped; validity windows [valid_from, valid_until) are checked
+// against Observation::ts at match time (never the wall clock); list domains match their
+// subdomains unless ListOptions says exact; CIDRs match every address inside them.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "rules/budget.h"
+#include "rules/indicator_value.h"
+#include "rules/load_stats.h"
+#include "rules/match.h"
+#include "rules/observation.h"
+#include "rules/sets/term_set.h"
+#include "rules/stix/bundle_reader.h"
+#include "rules/stix/pattern.h"
+
+namespace outpost::rules {
+
+enum class DomainMatch : std::uint8_t {
+  suffix = 0,  // "evil.com" matches evil.com and every name below it
+  exact,       // "evil.com" matches evil.com only
+};
+
+struct ListOptions {
+  DomainMatch domain_match = DomainMatch::suffix;
+  int confidence = -1;                    // reported for every entry (-1: none)
+  std::vector<std::string> marking_refs;  // reported for every entry (empty: none)
+  std::string version;                    // IndicatorSource::version
+};
+
+struct LoadOptions {
+  std::size_t memory_budget_bytes = 0;  // 0: no limit
+  // When set, indicators whose valid_until <= reference_time are counted as expired_at_load
+  // (and dropped with drop_expired). Live agents pass "now"; replays leave it unset because
+  // validity follows the packets' time.
+  std::optional<TimeUs> reference_time;
+  bool drop_expired = false;
+  std::size_t max_warnings = 1000;
+  stix::BundleLimits bundle_limits;
+  stix::PatternLimits pattern_limits;
+};
+
+struct LoadStatus {
+  bool ok = true;
+  std::string message;  // one line naming the input (and the byte offset for JSON errors)
+  explicit operator bool() const noexcept { return ok; }
+};
+
+class IndicatorSet {
+ public:
+  ~IndicatorSet();
+  IndicatorSet(const IndicatorSet&) = delete;
+  IndicatorSet& operator=(const IndicatorSet&) = delete;
+
+  // Calls sink.on_match once per (active indicator, observation) pair that matches.
+  void match(const Observation& observation, MatchSink& sink) const;
+  // Whether any loaded indicator can match observations of this kind.
+  bool wants(ObservationKind kind) const noexcept;
+
+  std::size_t size() const noexcept;  // set entries of all types
+  std::size_t size(IndicatorType type) const noexcept;
+  std::size_t memory_bytes() const noexcept;
+  std::size_t memory_bytes(IndicatorType type) const noexcept;
+  const LoadStats& stats() const noexcept { return stats_; }
+  const stix::MarkingDefinition* marking_definition(std::string_view id) const noexcept;
+
+  // The id a plain-list entry of `type` with canonical value `term` is reported under:
+  // outpost_id("indicator", "<type>:<term>"). Writes 48 bytes at most into buf (no
+  // allocation); returns the length.
+  static std::size_t list_indicator_id(IndicatorType type, std::string_view term, char* buf) noexcept;
+
+ private:
+  friend class IndicatorSetBuilder;
+  class Visitor;
+  IndicatorSet();
+
+  struct StixRecord {
+    std::string id;
+    TimeUs valid_from = stix::kNoTime;
+    TimeUs valid_until = stix::kNoTime;
+    std::int32_t markings = -1;  // index into marking_sets_
+    std::uint32_t source = 0;    // index into sources_
+    std::int16_t confidence = -1;
+  };
+  struct ListSource {
+    std::uint32_t source = 0;
+    DomainMatch domain_match = DomainMatch::suffix;
+    std::int16_t confidence = -1;
+    std::int32_t markings = -1;
+  };
+
+  TermSet* set_for(IndicatorType type);
+  std::int32_t intern_markings(const std::vector<std::string>& refs);
+
+  MemoryBudget budget_;
+  std::array<std::unique_ptr<TermSet>, kIndicatorTypeCount> sets_;
+  std::vector<StixRecord> records_;
+  std::vector<ListSource> lists_;
+  std::vector<std::unique_ptr<IndicatorSource>> sources_;
+  std::vector<std::vector<std::string>> marking_sets_;
+  std::vector<stix::MarkingDefinition> marking_definitions_;
+  std::array<bool, kObservationKindCount> wants_{};
+  LoadStats stats_;
+};
+
+class IndicatorSetBuilder {
+ public:
+  explicit IndicatorSetBuilder(LoadOptions options = {});
+  ~IndicatorSetBuilder();
+
+  // `[KIND:]FILE`: with a known KIND prefix a list of that type; otherwise a bundle when the
+  // file (after gzip) starts with '{', else a list typed line by line.
+  LoadStatus add(std::string_view spec, const ListOptions& list_options = {});
+  LoadStatus add_bundle_file(const std::string& path);
+  LoadStatus add_bundle_memory(std::string_view name, std::string_view json);
+  LoadStatus add_list_file(const std::string& path, std::optional<IndicatorType> kind,
+                           const ListOptions& options = {});
+  LoadStatus add_list_memory(std::string_view name, std::string_view text, std::optional<IndicatorType> kind,
+                             const ListOptions& options = {});
+
+  // Resolves STIX versions, compiles, compacts; the builder is empty afterwards. A builder
+  // whose add_* failed may hold part of that input: discard it rather than build.
+  std::unique_ptr<IndicatorSet> build();
+
+  const LoadStats& stats() const noexcept;
+
+ private:
+  struct Pending;
+  class FileSink;
+  void warn(std::string line);
+  void merge(std::vector<Pending>& file_pending);
+  LoadStatus list(std::string_view name, std::optional<IndicatorType> kind, const ListOptions& options,
+                  const std::function<std::string(const std::function<void(std::uint64_t, std::string_view, bool)>&)>& read);
+  LoadStatus bundle(std::string_view name,
+                    const std::function<stix::ReadStatus(stix::BundleSink&, stix::BundleSummary&)>& read);
+
+  LoadOptions options_;
+  std::unique_ptr<IndicatorSet> set_;
+  std::vector<Pending> pending_;
+  std::unordered_map<std::string, std::uint32_t> pending_by_id_;
+  std::int64_t start_ns_ = 0;
+};
+
+}  // namespace outpost::rules
