@@ -92,6 +92,12 @@ TEST(TlsClientHello, TakesJa4AlpnCharactersAsTheSpecificationDescribes) {
   // Non-alphanumeric ends: first and last character of the hex form (JA4.md examples).
   EXPECT_EQ(ja4_alpn_of({"\xab"}), "ab");
   EXPECT_EQ(ja4_alpn_of({"\xab\xcd"}), "ad");
+  EXPECT_EQ(ja4_alpn_of({" "}), "20");
+  EXPECT_EQ(ja4_alpn_of({" a"}), "21");
+  EXPECT_EQ(ja4_alpn_of({"a "}), "60");
+  // FoxIO's Rust tool prints "99" for this ALPN (non-ASCII replaced by '9'); the specification
+  // text, which we follow, gives the hex form's ends.
+  EXPECT_EQ(ja4_alpn_of({"\xba\xad"}), "bd");
   EXPECT_EQ(ja4_alpn_of({"0\xab"}), "3b");
   EXPECT_EQ(ja4_alpn_of({"01\xab\xcd"}), "3d");
   EXPECT_EQ(ja4_alpn_of({"0\xab\xcd" "1"}), "01");
