@@ -33,6 +33,14 @@ struct ReportOptions {
   // should give each sensor its own name.
   std::string sensor_name = "outpost";
 
+  // Write the extension-definition of the sighting-context extension (and the Outpost
+  // identity that created it) into every bundle, as STIX 2.1 §7.3 suggests. The OASIS bundle
+  // schema (cti-stix2-json-schemas, common/bundle.json) rejects any extension-definition inside
+  // a bundle: not in its list of known types, it matches both core.json and
+  // cyber-observable-core.json of the custom-object branch, so its oneOf fails. Turn off for
+  // consumers that validate bundles with those schemas; the extension key stays the same.
+  bool embed_extension_definition = true;
+
   static constexpr rules::TimeUs kMaxWindowUs = 366LL * 24 * 3600 * 1000000;
 };
 

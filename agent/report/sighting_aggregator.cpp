@@ -85,6 +85,84 @@ std::uint64_t key_hash(std::string_view id, const Device& device, std::int64_t w
   return f.h;
 }
 
+// True when `label` (after "xn--") is a Punycode string (RFC 3492 §6.2) that decodes to at
+// least one non-ASCII code point and none that IDNA could never allow (C1 controls,
+// surrogates, noncharacters U+FFFE/U+FFFF, U+FFFD). Bounded: labels are at most 63 bytes.
+bool is_punycode_label(std::string_view label) noexcept {
+  constexpr std::uint32_t base = 36, tmin = 1, tmax = 26, skew = 38, damp = 700;
+  const std::size_t delim = label.rfind('-');
+  std::size_t in = 0, out = 0;
+  if (delim != std::string_view::npos) {
+    out = delim;  // basic code points (already checked to be LDH)
+    in = delim + 1;
+  }
+  if (in >= label.size()) return false;  // nothing encoded: not an A-label
+  std::uint32_t n = 128, i = 0, bias = 72;
+  while (in < label.size()) {
+    const std::uint32_t old_i = i;
+    std::uint32_t w = 1;
+    for (std::uint32_t k = base;; k += base) {
+      if (in >= label.size()) return false;
+      const char c = label[in++];
+      std::uint32_t digit;
+      if (c >= 'a' && c <= 'z') digit = static_cast<std::uint32_t>(c - 'a');
+      else if (c >= '0' && c <= '9') digit = static_cast<std::uint32_t>(c - '0') + 26;
+      else return false;
+      if (digit > (0x10FFFFu * 64 - i) / w) return false;  // keeps i far below overflow
+      i += digit * w;
+      const std::uint32_t t = k <= bias ? tmin : k >= bias + tmax ? tmax : k - bias;
+      if (digit < t) break;
+      if (w > 0xFFFFFFFFu / (base - t)) return false;
+      w *= base - t;
+    }
+    ++out;
+    // bias adaptation, RFC 3492 §6.1
+    std::uint32_t delta = old_i == 0 ? (i - old_i) / damp : (i - old_i) / 2;
+    delta += delta / static_cast<std::uint32_t>(out);
+    std::uint32_t k = 0;
+    while (delta > ((base - tmin) * tmax) / 2) {
+      delta /= base - tmin;
+      k += base;
+    }
+    bias = k + (base - tmin + 1) * delta / (delta + skew);
+    n += i / static_cast<std::uint32_t>(out);
+    i %= static_cast<std::uint32_t>(out);
+    if (n > 0x10FFFF || n < 0xA0 || (n >= 0xD800 && n <= 0xDFFF) || n == 0xFFFD || n == 0xFFFE ||
+        n == 0xFFFF)
+      return false;
+    ++i;
+  }
+  return true;
+}
+
+// A domain name the STIX domain-name object can carry (its schema checks the idn-hostname
+// format): RFC 1034 §3.5 preferred syntax in lowercase (letters, digits, hyphens; labels of
+// 1-63 bytes, no hyphen at either end; at most 253 bytes), IDNs as A-labels ("xn--" + valid
+// Punycode, RFC 5890 §2.3.2.1). DNS, SNI (RFC 6066 §3) and Host carry IDNs as A-labels, so raw
+// non-ASCII names are not hostnames here, nor are service labels with '_'. Omitted names stay
+// visible as the sighting's matched term.
+bool is_hostname(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 253) return false;
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    std::size_t end = name.find('.', start);
+    if (end == std::string_view::npos) end = name.size();
+    const std::string_view label = name.substr(start, end - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+      return false;
+    for (const char c : label) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+      if (!ok) return false;
+    }
+    // Labels with "--" in positions 3-4 are reserved for ACE prefixes (RFC 5891 §4.2.3.1).
+    if (label.size() >= 4 && label[2] == '-' && label[3] == '-') {
+      if (label.substr(0, 4) != "xn--" || !is_punycode_label(label.substr(4))) return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
 bool is_hex(std::string_view s) noexcept {
   for (const char c : s) {
     const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -157,7 +235,7 @@ SightingAggregator::SightingAggregator(ReportOptions options, WindowSink sink)
     throw std::invalid_argument("max open sightings must be at least 1");
   if (!sink_) throw std::invalid_argument("sighting aggregator needs an output callback");
   open_.reserve(options_.max_open_sightings);
-  for (auto& s : scratch_) s.reserve(kMaxObservableBytes + 3);
+  for (auto& s : scratch_) s.reserve(3 * kMaxObservableBytes);  // room for %XX escapes
 }
 
 SightingAggregator::~SightingAggregator() = default;
@@ -250,26 +328,31 @@ void SightingAggregator::record_observables(Sighting& s, const Observation& obs)
   Candidate c[kMaxCandidates];
   std::size_t n = 0;
 
-  // Text observables are made well-formed (and domain names lowercased, RFC 4343) into a
-  // scratch string only when needed; the usual value is used in place.
+  const auto omit = [&] {
+    ++s.observables_omitted;
+    ++counters_.observables_omitted;
+  };
+  // Text observables are normalised into a scratch string only when needed (domain names
+  // lowercased, RFC 4343; URLs percent-encoded, RFC 3986 §2.1); the usual value is used in
+  // place. Names that are not hostnames, and values too long, are omitted.
   const auto text = [&](ObservableType type, std::string_view v) {
     if (n == kMaxCandidates) return;
     if (type == ObservableType::domain_name && !v.empty() && v.back() == '.') v.remove_suffix(1);
     if (v.empty()) return;
-    if (v.size() > kMaxObservableBytes) {
-      ++s.observables_omitted;
-      ++counters_.observables_omitted;
-      return;
-    }
-    const bool upper = type == ObservableType::domain_name &&
-                       std::any_of(v.begin(), v.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; });
-    if (upper || !is_valid_utf8(v)) {
-      std::string& buf = scratch_[n];
-      buf.clear();
-      append_valid_utf8(buf, v);
-      if (type == ObservableType::domain_name)
+    if (v.size() > kMaxObservableBytes) return omit();
+    std::string& buf = scratch_[n];
+    if (type == ObservableType::domain_name) {
+      if (std::any_of(v.begin(), v.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
+        buf.assign(v.data(), v.size());
         for (char& ch : buf)
           if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+        v = buf;
+      }
+      if (!is_hostname(v)) return omit();
+    } else if (url_needs_escaping(v)) {
+      buf.clear();
+      append_escaped_url(buf, v);
+      if (buf.size() > kMaxObservableBytes) return omit();
       v = buf;
     }
     c[n].type = type;
@@ -359,8 +442,7 @@ void SightingAggregator::record_observables(Sighting& s, const Observation& obs)
                    o.ip == c[i].ip;
           });
       if (!has_address) {
-        ++s.observables_omitted;
-        ++counters_.observables_omitted;
+        omit();
         continue;
       }
     }

@@ -84,7 +84,7 @@ class SightingAggregator final : public rules::MatchSink {
   bool clock_set_ = false;
   rules::TimeUs clock_ = 0;           // latest time seen
   Counters counters_;
-  std::string scratch_[4];            // well-formed copies of ill-formed candidate values
+  std::string scratch_[4];            // normalised copies of candidate values (per candidate)
 };
 
 }  // namespace outpost::agent

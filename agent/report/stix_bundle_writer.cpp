@@ -151,7 +151,7 @@ void write_observable(JsonWriter& w, const Observable& o, const std::string& id)
 }
 
 void write_static_objects(JsonWriter& w, const std::string& identity_id,
-                          const std::string& sensor_name) {
+                          const std::string& sensor_name, bool with_extension_definition) {
   w.StartObject();
   common(w, "identity", identity_id);
   member(w, "created", kFixedObjectsTime);
@@ -159,6 +159,7 @@ void write_static_objects(JsonWriter& w, const std::string& identity_id,
   member(w, "name", sensor_name);
   member(w, "identity_class", "system");
   w.EndObject();
+  if (!with_extension_definition) return;
 
   w.StartObject();
   common(w, "identity", StixBundleWriter::producer_identity_id());
@@ -319,7 +320,7 @@ std::string StixBundleWriter::bundle(const ClosedWindow& window) const {
   member(w, "id", rules::outpost_id("bundle", bundle_name));
   key(w, "objects");
   w.StartArray();
-  write_static_objects(w, identity_id_, sensor_name_);
+  write_static_objects(w, identity_id_, sensor_name_, options_.embed_extension_definition);
 
   std::set<std::string> written_scos;
   std::vector<std::string> sco_ids;

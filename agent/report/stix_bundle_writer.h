@@ -3,7 +3,8 @@
 // streaming Writer. A bundle holds, in this order:
 //   - the sensor's identity (§4.5, identity_class "system", id from the sensor name),
 //   - the Outpost project's identity and the extension-definition (§7.3) of Outpost's
-//     sighting-context property extension, both fixed objects shared by every sensor,
+//     sighting-context property extension, both fixed objects shared by every sensor (unless
+//     options.embed_extension_definition is off, see there),
 //   - per sighting: the sighting (§5.7) with the extension, its observed-data (§4.9) and the
 //     SCOs that observed-data refers to (§6, each SCO once per bundle).
 // Ids are deterministic: SCOs per STIX 2.1 §2.9 (UUIDv5 over the JCS of the ID-contributing

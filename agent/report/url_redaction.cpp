@@ -20,4 +20,35 @@ bool looks_like_url(std::string_view text) noexcept {
   return true;
 }
 
+namespace {
+bool outside_uri_charset(unsigned char c) noexcept {
+  if (c <= 0x20 || c >= 0x7F) return true;
+  switch (c) {
+    case '"': case '<': case '>': case '\\': case '^': case '`': case '{': case '|': case '}':
+      return true;
+    default: return false;
+  }
+}
+}  // namespace
+
+bool url_needs_escaping(std::string_view url) noexcept {
+  for (const char ch : url)
+    if (outside_uri_charset(static_cast<unsigned char>(ch))) return true;
+  return false;
+}
+
+void append_escaped_url(std::string& out, std::string_view url) {
+  static const char* hex = "0123456789ABCDEF";
+  for (const char ch : url) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (outside_uri_charset(c)) {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    } else {
+      out.push_back(ch);
+    }
+  }
+}
+
 }  // namespace outpost::agent

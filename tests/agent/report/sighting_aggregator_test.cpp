@@ -359,21 +359,47 @@ TEST(SightingObservables, DerivesTypedObservablesFromEachObservationKind) {
             1);
 }
 
-TEST(SightingObservables, NormalisesDomainCaseAndIllFormedUtf8) {
+TEST(SightingObservables, NormalisesDomainCaseAndOmitsNamesThatAreNotHostnames) {
   Windows out;
   SightingAggregator agg(ReportOptions{}, out.sink());
   TestIndicator ind;
   const rules::TimeUs t = at("2019-09-27T08:10:00Z");
-  agg.on_match(ind.view(), observation(ObservationKind::tls_sni, "WWW.Evil.Test.", t));
-  agg.on_match(ind.view(), observation(ObservationKind::tls_sni, "www.evil.test", t));
-  agg.on_match(ind.view(), observation(ObservationKind::dns_query, "bad\xff\xfe.test", t));
+  const auto match = [&](ObservationKind kind, std::string_view name) {
+    auto o = observation(kind, name, t);
+    o.remote = {};
+    agg.on_match(ind.view(), o);
+  };
+  match(ObservationKind::tls_sni, "WWW.Evil.Test.");
+  match(ObservationKind::tls_sni, "www.evil.test");
+  match(ObservationKind::dns_query, "xn--bcher-kva.example");
+  match(ObservationKind::dns_query, "xn--mnchen-3ya.de.");
+  match(ObservationKind::dns_query, "b\xc3\xbc" "cher.example");  // raw UTF-8, not an A-label
+  match(ObservationKind::dns_query, "bad\xff\xfe.test");         // not even UTF-8
+  match(ObservationKind::dns_query, "_dmarc.evil.test");         // service label
+  match(ObservationKind::dns_query, "-lead.evil.test");
+  match(ObservationKind::dns_query, std::string(64, 'a') + ".test");  // label > 63
+  match(ObservationKind::dns_query, "xn--zz.example");           // Punycode that does not decode
+  match(ObservationKind::dns_query, "xn--abc.example");          // decodes to C1 controls
+  match(ObservationKind::dns_query, "ab--cd.example");           // reserved ACE-like label
   agg.flush();
   const Sighting& s = out.closed.at(0).sightings.at(0);
-  EXPECT_TRUE(has_observable(s, ObservableType::domain_name, "www.evil.test"));
-  EXPECT_TRUE(has_observable(s, ObservableType::domain_name, "bad\xEF\xBF\xBD\xEF\xBF\xBD.test"));
-  EXPECT_EQ(std::count_if(s.observables.begin(), s.observables.end(),
-                          [](const Observable& o) { return o.type == ObservableType::domain_name; }),
-            2);
+  std::vector<std::string> names;
+  for (const Observable& o : s.observables) names.push_back(o.value);
+  EXPECT_EQ(names, (std::vector<std::string>{"www.evil.test", "xn--bcher-kva.example",
+                                             "xn--mnchen-3ya.de"}));
+  EXPECT_EQ(s.observables_omitted, 8u);
+  EXPECT_EQ(s.count, 12u);  // omitted observables still count as sightings
+}
+
+TEST(SightingObservables, PercentEncodesUrlBytesOutsideTheUriCharacterSet) {
+  Windows out;
+  SightingAggregator agg(ReportOptions{}, out.sink());
+  TestIndicator ind;
+  agg.on_match(ind.view(), observation(ObservationKind::http_url,
+                                       "http://evil.test/a b/\xc3\xa9t\xe9|%41", at("2019-09-27T08:10:00Z")));
+  agg.flush();
+  const Sighting& s = out.closed.at(0).sightings.at(0);
+  EXPECT_TRUE(has_observable(s, ObservableType::url, "http://evil.test/a%20b/%C3%A9t%E9%7C%41"));
 }
 
 TEST(SightingObservables, SkipsValuesLongerThanTheObservableLimit) {
