@@ -66,6 +66,24 @@ unsigned default_port(std::string_view scheme) {
 
 }  // namespace
 
+bool is_schemeless_url(std::string_view v) noexcept {
+  if (v.find("://") != std::string_view::npos) return false;
+  const std::size_t slash = v.find('/');
+  if (slash == std::string_view::npos || slash == 0) return false;
+  std::string_view host = v.substr(0, slash);
+  const std::size_t colon = host.rfind(':');
+  if (colon != std::string_view::npos) {
+    unsigned port = 0;
+    if (!parse_decimal(host.substr(colon + 1), 65535, port) || port == 0) return false;
+    host = host.substr(0, colon);
+  }
+  IpAddress ip;
+  if (parse_ip(host, ip)) return ip.family == 4;
+  char buf[kMaxDomainLength + 1];
+  const std::size_t n = normalise_domain(host, buf, sizeof buf);
+  return n != 0 && is_dns_name(std::string_view(buf, n), true);
+}
+
 std::string_view indicator_type_name(IndicatorType type) noexcept {
   const auto i = static_cast<std::size_t>(type);
   return i < kIndicatorTypeCount ? kTypeNames[i] : std::string_view("unknown");
@@ -345,7 +363,16 @@ ValueError normalise_indicator_value(IndicatorType type, std::string_view in, st
     case IndicatorType::url: {
       if (in.size() > kMaxUrlLength) return ValueError::too_long;
       char buf[kMaxUrlLength];
-      const std::size_t n = normalise_url(in, buf, sizeof buf);
+      std::size_t n = 0;
+      if (is_schemeless_url(in)) {
+        // Feeds write "host/path" for http URLs (rules/README.md, "URLs").
+        char with_scheme[kMaxUrlLength + 8];
+        std::memcpy(with_scheme, "http://", 7);
+        std::memcpy(with_scheme + 7, in.data(), in.size());
+        n = normalise_url(std::string_view(with_scheme, in.size() + 7), buf, sizeof buf);
+      } else {
+        n = normalise_url(in, buf, sizeof buf);
+      }
       if (n == 0) return ValueError::bad_url;
       out.assign(buf, n);
       return ValueError::none;

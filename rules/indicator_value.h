@@ -67,6 +67,10 @@ ValueError normalise_indicator_value(IndicatorType type, std::string_view in, st
 std::size_t normalise_domain(std::string_view in, char* out, std::size_t cap) noexcept;
 std::size_t normalise_url(std::string_view in, char* out, std::size_t cap) noexcept;
 
+// "host/path" without a scheme, where host is a DNS name (two labels or more) or an IPv4
+// address, optionally with :port. Such URL values are read as http:// URLs.
+bool is_schemeless_url(std::string_view value) noexcept;
+
 // True for a lowercase DNS name as produced by normalise_domain; with require_dot, single
 // labels ("localhost") and names whose last label is all digits are refused too.
 bool is_dns_name(std::string_view name, bool require_dot) noexcept;

@@ -105,6 +105,10 @@ bool classify_list_value(std::string_view v, IndicatorType& out) noexcept {
     out = IndicatorType::ip_port;
     return true;
   }
+  if (is_schemeless_url(v)) {  // "host/path": an http URL (after CIDRs, which also have '/')
+    out = IndicatorType::url;
+    return true;
+  }
   if (all_hex(v)) {
     if (v.size() == 32) return out = IndicatorType::md5, true;
     if (v.size() == 40) return out = IndicatorType::sha1, true;

@@ -25,7 +25,7 @@ struct ListSpec {
 ListSpec parse_list_spec(std::string_view argument);
 
 // Types a value by its form: IPv4/IPv6 address or CIDR; `address:port` or `[v6]:port` is
-// ip_port; `scheme://...` is url; 32/40/64 hex digits are md5/sha1/sha256 (so JA3 and
+// ip_port; `scheme://...` or `host/path` is url; 32/40/64 hex digits are md5/sha1/sha256 (so JA3 and
 // certificate lists need their KIND prefix); else a domain if it is a DNS name with at least
 // two labels and a non-numeric last label. Returns false when none fits.
 bool classify_list_value(std::string_view value, IndicatorType& out) noexcept;

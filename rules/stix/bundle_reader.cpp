@@ -280,7 +280,7 @@ class BundleHandler {
       emit(root_);
       return true;
     }
-    if (root_envelope_keys_) {  // TAXII 2.1 §3.7: an empty envelope may omit "objects"
+    if (root_envelope_keys_ || root_keys_ == 0) {  // TAXII 2.1 §3.7: an envelope may omit "objects"
       summary_.shape = InputShape::envelope;
       return true;
     }
@@ -310,6 +310,7 @@ class BundleHandler {
     const std::string_view k(s, n);
     if (f.kind == FrameKind::object) {
       key_ = object_field(k);
+      if (frames_.size() == 1) ++root_keys_;
       if (frames_.size() == 1 && (key_ == Field::more || key_ == Field::next)) root_envelope_keys_ = true;
     } else if (f.kind == FrameKind::definition) {
       key_ = k == "tlp" ? Field::tlp : k == "statement" ? Field::statement : Field::other;
@@ -631,6 +632,7 @@ class BundleHandler {
   ObjectBuilder root_, current_;
   bool saw_objects_ = false;
   bool root_envelope_keys_ = false;
+  std::size_t root_keys_ = 0;
   bool b_ = false;
   double d_ = 0;
   std::string_view str_;
