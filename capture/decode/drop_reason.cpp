@@ -7,6 +7,7 @@ constexpr std::string_view kDropReasonNames[kDropReasonCount] = {
     "none",         "truncated_l2",  "unsupported_link", "truncated_ip",
     "bad_ip_header", "bad_ipv6_ext", "truncated_l4",     "bad_l4_header",
     "tunnel_too_deep", "fragment_overflow", "fragment_bad",
+    "bad_l2_header", "bad_tunnel_header",
 };
 }  // namespace
 

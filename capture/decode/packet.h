@@ -27,6 +27,8 @@ enum class DropReason : std::uint8_t {
   tunnel_too_deep,     // more nested encapsulations than kMaxIpHeaders
   fragment_overflow,   // fragment reassembly bound hit (datagrams or bytes)
   fragment_bad,        // overlapping/inconsistent/oversized fragment
+  bad_l2_header,       // link-layer or shim header fields inconsistent (version, length...)
+  bad_tunnel_header,   // tunnel header (GRE, VXLAN, GTP-U, ...) malformed
   count_
 };
 std::string_view drop_reason_name(DropReason r) noexcept;
