@@ -336,9 +336,8 @@ TlsStatus parse_client_hello(const std::uint8_t* body, std::size_t len, TlsClien
         // RFC 6066 §3: ServerNameList of (NameType, opaque HostName<1..2^16-1>).
         if (out.has_sni) break;
         out.has_sni = true;
-        Reader names{nullptr, 0};
         const ByteView list = inner_list16(ext);
-        names = Reader{list.data, list.len};
+        Reader names{list.data, list.len};
         std::uint8_t name_type = 0;
         ByteView host;
         while (names.u8(name_type) && names.vec16(host)) {

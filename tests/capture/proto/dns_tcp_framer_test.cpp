@@ -13,8 +13,11 @@ namespace {
 using Bytes = std::vector<std::uint8_t>;
 
 Bytes framed(const std::string& body) {
-  Bytes b{static_cast<std::uint8_t>(body.size() >> 8), static_cast<std::uint8_t>(body.size())};
-  b.insert(b.end(), body.begin(), body.end());
+  Bytes b;
+  b.reserve(body.size() + 2);
+  b.push_back(static_cast<std::uint8_t>(body.size() >> 8));
+  b.push_back(static_cast<std::uint8_t>(body.size()));
+  for (char c : body) b.push_back(static_cast<std::uint8_t>(c));
   return b;
 }
 
@@ -73,9 +76,8 @@ TEST(DnsTcpFramer, CutsMessagesLongerThanItsBufferAndSkipsTheRest) {
 }
 
 TEST(DnsTcpFramer, SkipsZeroLengthMessages) {
-  Bytes seg = {0, 0};
-  const Bytes m = framed("m");
-  seg.insert(seg.end(), m.begin(), m.end());
+  const std::string raw("\0\0\0\1m", 5);  // an empty message, then "m"
+  const Bytes seg(raw.begin(), raw.end());
   DnsTcpFramer f;
   f.feed(seg.data(), seg.size());
   EXPECT_EQ(drain(f), (std::vector<std::string>{"m"}));
