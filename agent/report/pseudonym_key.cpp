@@ -97,7 +97,7 @@ PseudonymKey PseudonymKey::load(const std::string& path) {
       const int hi = hexval(static_cast<char>(buf[2 * i]));
       const int lo = hexval(static_cast<char>(buf[2 * i + 1]));
       ok = hi >= 0 && lo >= 0;
-      key[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+      if (ok) key[i] = static_cast<std::uint8_t>(hi << 4 | lo);
     }
     if (ok) return from_bytes(key);
   }

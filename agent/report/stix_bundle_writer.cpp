@@ -1,12 +1,10 @@
 #include "agent/report/stix_bundle_writer.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <set>
 #include <stdexcept>
 
+#include "agent/report/rapidjson_writer.h"
 #include "agent/report/utf8.h"
 #include "rules/stix/stix_id.h"
 #include "rules/time.h"

@@ -3,7 +3,6 @@
 // their strings, a collecting window sink, and a runner for ../shared/tools/stix-validate.
 
 #include <gtest/gtest.h>
-#include <rapidjson/document.h>
 
 #include <array>
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "agent/report/pseudonym_key.h"
+#include "agent/report/rapidjson_writer.h"
 #include "agent/report/sighting.h"
 #include "agent/report/sighting_aggregator.h"
 #include "rules/match.h"

@@ -2,8 +2,6 @@
 // ../shared/tools/stix-validate (python3-jsonschema) on bundles built from realistic matches.
 
 #include <gtest/gtest.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <cstdlib>
