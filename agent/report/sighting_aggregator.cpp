@@ -54,25 +54,31 @@ bool device_less(const Device& a, const Device& b) noexcept {
   return false;
 }
 
-// FNV-1a, 64 bit: cheap, no allocation, good enough for a table we also compare exactly.
-struct Fnv1a {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
+// Word-at-a-time multiplicative hash: cheap, no allocation, good enough for a table whose
+// entries are also compared exactly. Words are assembled with memcpy (no unaligned loads);
+// the value differs between endiannesses, which is harmless for an in-memory table.
+struct KeyHash {
+  std::uint64_t h = 0x9E3779B97F4A7C15ULL;
+  void mix(std::uint64_t w) noexcept {
+    h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 31;
+  }
   void add(const void* p, std::size_t n) noexcept {
     const auto* b = static_cast<const std::uint8_t*>(p);
-    for (std::size_t i = 0; i < n; ++i) {
-      h ^= b[i];
-      h *= 0x100000001b3ULL;
+    for (; n >= 8; n -= 8, b += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, b, 8);
+      mix(w);
     }
+    std::uint64_t tail = n;  // length of the tail keeps "a" and "a\0" apart
+    for (std::size_t i = 0; i < n; ++i) tail = tail << 8 | b[i];
+    mix(tail);
   }
-  void add_u64(std::uint64_t v) noexcept {
-    std::uint8_t b[8];
-    for (int i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(v >> (8 * i));
-    add(b, sizeof b);
-  }
+  void add_u64(std::uint64_t v) noexcept { mix(v); }
 };
 
 std::uint64_t key_hash(std::string_view id, const Device& device, std::int64_t window) noexcept {
-  Fnv1a f;
+  KeyHash f;
   f.add(id.data(), id.size());
   const auto kind = static_cast<std::uint8_t>(device.kind);
   f.add(&kind, 1);
@@ -210,7 +216,7 @@ struct SightingAggregator::Candidate {
   std::uint16_t port = 0;
   std::uint8_t l4_proto = 0;
   bool remote_is_source = false;
-  char digest[64] = {};
+  char digest[64];  // left uninitialised: only the bytes a view covers are written
 
   bool same_as(const Observable& o) const noexcept {
     if (o.type != type) return false;
@@ -318,8 +324,8 @@ void SightingAggregator::record(Sighting& s, const Observation& obs, rules::Time
   const auto dir = static_cast<unsigned>(obs.direction);
   if (dir < 8) s.directions = static_cast<std::uint8_t>(s.directions | (1u << dir));
   if (!obs.app_proto.empty() && s.app_protos.size() < Sighting::kMaxAppProtos &&
-      obs.app_proto.size() <= 64 && is_valid_utf8(obs.app_proto) &&
-      std::find(s.app_protos.begin(), s.app_protos.end(), obs.app_proto) == s.app_protos.end())
+      std::find(s.app_protos.begin(), s.app_protos.end(), obs.app_proto) == s.app_protos.end() &&
+      obs.app_proto.size() <= 64 && is_valid_utf8(obs.app_proto))
     s.app_protos.emplace_back(obs.app_proto);
   record_observables(s, obs);
 }
@@ -339,6 +345,9 @@ void SightingAggregator::record_observables(Sighting& s, const Observation& obs)
     if (n == kMaxCandidates) return;
     if (type == ObservableType::domain_name && !v.empty() && v.back() == '.') v.remove_suffix(1);
     if (v.empty()) return;
+    // Usual case: the value was seen before in its normalised form; nothing to do.
+    for (const Observable& o : s.observables)
+      if (o.type == type && o.value == v) return;
     if (v.size() > kMaxObservableBytes) return omit();
     std::string& buf = scratch_[n];
     if (type == ObservableType::domain_name) {
