@@ -290,7 +290,7 @@ std::string StixBundleWriter::observed_data_id(const Sighting& s) const {
 }
 
 std::string StixBundleWriter::bundle(const ClosedWindow& window) const {
-  const std::string created = rules::format_timestamp(window.closed_at, true);
+  const std::string created = rules::format_timestamp(window.closed_at);
 
   // The bundle id names the window and its content, so the same window written twice with
   // the same sightings gets the same id.

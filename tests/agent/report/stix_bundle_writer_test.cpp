@@ -166,9 +166,10 @@ TEST(StixBundle, HoldsIdentityExtensionDefinitionSightingObservedDataAndScos) {
   EXPECT_EQ(s["count"].GetUint(), 3u);
   EXPECT_STREQ(s["first_seen"].GetString(), "2019-09-27T08:11:06.977364Z");
   EXPECT_STREQ(s["last_seen"].GetString(), "2019-09-27T08:11:08.977364Z");
-  // Replay: created/modified are the time the window closed (here: flush at the last match).
-  EXPECT_STREQ(s["created"].GetString(), "2019-09-27T08:11:08.977Z");
-  EXPECT_STREQ(s["modified"].GetString(), "2019-09-27T08:11:08.977Z");
+  // Replay: created/modified are the time the window closed (here: flush at the last match),
+  // in microseconds so they are never before last_seen.
+  EXPECT_STREQ(s["created"].GetString(), "2019-09-27T08:11:08.977364Z");
+  EXPECT_STREQ(s["modified"].GetString(), "2019-09-27T08:11:08.977364Z");
   EXPECT_EQ(s["where_sighted_refs"][0].GetString(), writer.identity_id());
   EXPECT_EQ(s["created_by_ref"].GetString(), writer.identity_id());
   const auto& x = s["extensions"][StixBundleWriter::extension_definition_id().c_str()];
