@@ -123,7 +123,12 @@ void FragmentReassembler::lru_unlink(std::uint16_t slot) noexcept {
 void FragmentReassembler::touch(std::uint16_t slot) noexcept {
   if (lru_head_ == slot) return;
   lru_unlink(slot);
+  link_head(slot);
+}
+
+void FragmentReassembler::link_head(std::uint16_t slot) noexcept {
   Datagram& d = slots_[slot];
+  d.prev = kNone;
   d.next = lru_head_;
   if (lru_head_ != kNone) slots_[lru_head_].prev = slot;
   lru_head_ = slot;
@@ -173,7 +178,7 @@ std::uint16_t FragmentReassembler::allocate(const std::uint8_t* key, std::size_t
   d.prev = d.next = kNone;
   d.hash_next = buckets_[bucket];
   buckets_[bucket] = slot;
-  touch(slot);
+  link_head(slot);
   ++counters_.in_progress;
   return slot;
 }

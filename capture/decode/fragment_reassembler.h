@@ -115,6 +115,7 @@ class FragmentReassembler {
   void release(std::uint16_t slot) noexcept;
   void free_chunks(Datagram& d) noexcept;
   void touch(std::uint16_t slot) noexcept;
+  void link_head(std::uint16_t slot) noexcept;
   void lru_unlink(std::uint16_t slot) noexcept;
   bool reserve_chunks(std::uint16_t slot, std::size_t needed) noexcept;
   std::size_t chunks_needed(const Datagram& d, std::uint32_t begin, std::uint32_t end) const noexcept;
