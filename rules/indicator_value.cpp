@@ -198,8 +198,9 @@ std::size_t normalise_url(std::string_view in, char* out, std::size_t cap) noexc
     const std::size_t colon = authority.rfind(':');
     host = colon == std::string_view::npos ? authority : authority.substr(0, colon);
     if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return 0;  // an IPv6 literal needs brackets
     if (!host.empty() && host.back() == '.') host.remove_suffix(1);
-    if (host.empty()) return 0;
+    if (host.empty() || host.back() == '.') return 0;
     for (char c : host) {
       const auto u = static_cast<unsigned char>(c);
       if (u <= 0x20 || u == 0x7f || c == '[' || c == ']' || c == '\\') return 0;
@@ -226,6 +227,9 @@ std::size_t normalise_url(std::string_view in, char* out, std::size_t cap) noexc
     if (!put('/')) return 0;
   for (std::size_t i = 0; i < rest.size(); ++i) {
     const char c = rest[i];
+    // Spaces and control characters are not URL characters (RFC 3986 §2); requests never
+    // carry them unescaped.
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return 0;
     // Percent-encoding triplets compare case-insensitively: use uppercase (RFC 3986 §6.2.2.1).
     if (c == '%' && i + 2 < rest.size() && hex_digit(rest[i + 1]) >= 0 && hex_digit(rest[i + 2]) >= 0) {
       if (!put('%')) return 0;

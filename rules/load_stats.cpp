@@ -1,7 +1,6 @@
 #include "rules/load_stats.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "rules/rapidjson.h"  // first: see the header
 
 #include <cstdio>
 

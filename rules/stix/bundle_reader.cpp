@@ -1,9 +1,7 @@
 #include "rules/stix/bundle_reader.h"
 
-#include <rapidjson/error/en.h>
-#include <rapidjson/filereadstream.h>
-#include <rapidjson/memorystream.h>
-#include <rapidjson/reader.h>
+#include "rules/rapidjson.h"  // first: see the header
+
 #include <zlib.h>
 
 #include <cerrno>

@@ -50,8 +50,10 @@ TEST(ListValueTyping, TypesEachFormByItsShape) {
 }
 
 TEST(ListValueTyping, RefusesWhatFitsNoForm) {
-  for (const char* v : {"localhost", "1.2.3.999", "evil_domain", "198.51.100.7:0", "198.51.100.7:70000", "abc/def",
-                        "ftp//x", "[2001:db8::1]", std::string(33, 'a').c_str()}) {
+  const std::vector<std::string> values = {"localhost",    "1.2.3.999", "evil_domain",   "198.51.100.7:0",
+                                          "198.51.100.7:70000", "abc/def", "ftp//x", "[2001:db8::1]",
+                                          std::string(33, 'a'), "http://a:b:c/"};
+  for (const auto& v : values) {
     IndicatorType t;
     EXPECT_FALSE(classify_list_value(v, t)) << v;
   }

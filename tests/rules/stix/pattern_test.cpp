@@ -1,7 +1,7 @@
+#include "rules/rapidjson.h"  // first: see the header
 #include "rules/stix/pattern.h"
 
 #include <gtest/gtest.h>
-#include <rapidjson/document.h>
 
 #include <cstdio>
 #include <fstream>
