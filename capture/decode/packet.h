@@ -24,7 +24,7 @@ enum class DropReason : std::uint8_t {
   bad_ipv6_ext,        // IPv6 extension header chain malformed or too long
   truncated_l4,        // TCP/UDP header cut short
   bad_l4_header,       // e.g. TCP data offset < 5
-  tunnel_too_deep,     // more nested encapsulations than kMaxIpHeaders
+  tunnel_too_deep,     // more nested IP headers than kMaxIpHeaders, or too many layers
   fragment_overflow,   // fragment reassembly bound hit (datagrams or bytes)
   fragment_bad,        // overlapping/inconsistent/oversized fragment
   bad_l2_header,       // link-layer or shim header fields inconsistent (version, length...)
@@ -52,6 +52,8 @@ struct PacketView {
 
   TimeUs ts = 0;
   std::uint32_t wire_len = 0;   // original length on the wire
+  // Why the frame was not (fully) decoded: set with status dropped, and with status ok when a
+  // tunnel's payload could not be decoded and the outer packet is reported instead.
   DropReason drop = DropReason::none;
 
   // Layer 2 of the innermost Ethernet-like header that carried the IP packet (for device
@@ -62,7 +64,8 @@ struct PacketView {
   std::uint16_t vlan = 0;       // outermost 802.1Q VLAN id, 0 if none (part of the flow key)
 
   // Every IP header in the frame, outermost first: tunnel outer headers, the inner packet,
-  // and headers quoted inside ICMP/ICMPv6 errors.
+  // and headers quoted inside ICMP/ICMPv6 errors. Filled whatever the status (the headers read
+  // before the decoder stopped).
   IpPair ips[kMaxIpHeaders];
   std::uint8_t ip_count = 0;
 
@@ -75,7 +78,7 @@ struct PacketView {
   std::uint16_t src_port = 0, dst_port = 0;   // TCP/UDP only
   std::uint8_t tcp_flags = 0;         // TCP only
   std::uint32_t tcp_seq = 0, tcp_ack = 0;
-  const std::uint8_t* payload = nullptr;  // L4 payload (TCP/UDP), within caplen
+  const std::uint8_t* payload = nullptr;  // L4 payload (TCP/UDP), within caplen and l3_len
   std::size_t payload_len = 0;
   bool payload_truncated = false;     // caplen ended before the datagram did
 };

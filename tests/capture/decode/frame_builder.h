@@ -190,10 +190,14 @@ inline const Bytes& sample_udp() {
   return b;
 }
 
-// Decodes one frame with the given decoder.
+// Decodes one frame with the given decoder. The frame is copied into a buffer that lives until
+// the next run(), as a capture buffer would, so the view stays valid when the caller passed a
+// temporary.
 inline DecodeStatus run(PacketDecoder& d, int dlt, const Bytes& frame, PacketView& v,
                         TimeUs ts = 1'000'000) {
-  return d.decode(dlt, frame.data(), frame.size(), static_cast<std::uint32_t>(frame.size()), ts, v);
+  static Bytes held;
+  held = frame;
+  return d.decode(dlt, held.data(), held.size(), static_cast<std::uint32_t>(held.size()), ts, v);
 }
 
 inline std::string ips_text(const PacketView& v) {
