@@ -220,7 +220,7 @@ DecodeStatus decode_ipv4(LayerWalk& w, const std::uint8_t* p, std::size_t len) n
   // covering header and data.
   if (len < 20) return drop(w, DropReason::truncated_ip);
   if ((p[0] >> 4) != 4) return drop(w, DropReason::bad_ip_header);
-  const std::size_t ihl = static_cast<std::size_t>(p[0] & 0x0F) * 4;
+  std::size_t ihl = static_cast<std::size_t>(p[0] & 0x0F) * 4;
   if (ihl < 20) return drop(w, DropReason::bad_ip_header);
   if (ihl > len) return drop(w, DropReason::truncated_ip);
   std::size_t total = be16(p + 2);
@@ -255,7 +255,9 @@ DecodeStatus decode_ipv4(LayerWalk& w, const std::uint8_t* p, std::size_t len) n
     std::size_t datagram_len = 0;
     const DecodeStatus s = fragment_result(w, w.fragments.add(f, w.ts, datagram, datagram_len));
     if (s != DecodeStatus::ok) return s;
+    // The rebuilt header is the first fragment's, whose options may differ from this one's.
     p = datagram;
+    ihl = static_cast<std::size_t>(p[0] & 0x0F) * 4;
     total = end = datagram_len;
     truncated = false;
   } else if ((frag & 0x3FFF) != 0) {

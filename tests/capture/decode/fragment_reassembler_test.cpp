@@ -82,6 +82,26 @@ TEST(FragmentReassembly, CompletesAnIpv4DatagramArrivingOutOfOrder) {
   expect_whole(v, datagram);
 }
 
+TEST(FragmentReassembly, RebuildsTheHeaderFromTheFirstFragmentWithItsOptions) {
+  PacketDecoder d;
+  PacketView v;
+  const Bytes datagram = big_udp(100);
+  Ipv4Options first;
+  first.id = 5;
+  first.flags_offset = 0x2000;
+  first.option_words = 2;  // options that are not copied into later fragments
+  Ipv4Options last;
+  last.id = 5;
+  last.flags_offset = 56 / 8;
+  ASSERT_EQ(run(d, kRaw, ipv4("10.0.0.1", "10.0.0.2", 17, Bytes(datagram.begin(), datagram.begin() + 56), first), v),
+            DecodeStatus::held);
+  ASSERT_EQ(run(d, kRaw, ipv4("10.0.0.1", "10.0.0.2", 17, Bytes(datagram.begin() + 56, datagram.end()), last), v),
+            DecodeStatus::ok);
+  EXPECT_EQ(v.l3[0], 0x47);
+  EXPECT_EQ(v.l3_len, 28 + datagram.size());
+  expect_whole(v, datagram);
+}
+
 TEST(FragmentReassembly, KeepsTheFirstCopyOfOverlappingIpv4BytesAndCountsTheOverlap) {
   PacketDecoder d;
   PacketView v;
