@@ -1,7 +1,6 @@
 #include "agent/observation_log.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "rules/rapidjson.h"
 
 #include <cinttypes>
 

@@ -53,6 +53,12 @@ int PacketSource::datalink() const noexcept { return pcap_datalink(handle_); }
 
 int PacketSource::selectable_fd() const noexcept { return live_ ? pcap_get_selectable_fd(handle_) : -1; }
 
+long PacketSource::position() const noexcept {
+  if (live_) return -1;
+  FILE* f = pcap_file(handle_);
+  return f != nullptr ? std::ftell(f) : -1;
+}
+
 std::uint64_t PacketSource::dropped_by_kernel() const noexcept {
   if (!live_) return 0;
   pcap_stat st{};

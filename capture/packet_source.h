@@ -55,6 +55,8 @@ class PacketSource {
   const std::string& warning() const noexcept { return warning_; }
   // Selectable fd of a live capture (non-blocking), -1 for files.
   int selectable_fd() const noexcept;
+  // Byte offset reached in a capture file (for progress), -1 for live captures.
+  long position() const noexcept;
   // Kernel/libpcap drop counters of a live capture (0 for files).
   std::uint64_t dropped_by_kernel() const noexcept;
 

@@ -4,7 +4,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "agent/report/rapidjson_writer.h"
+#include "rules/rapidjson.h"
 #include "agent/report/utf8.h"
 #include "rules/stix/stix_id.h"
 #include "rules/time.h"
