@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "agent/report/pseudonym_key.h"
-#include "agent/report/rapidjson_writer.h"
+#include "rules/rapidjson.h"
 #include "agent/report/sighting_aggregator.h"
 #include "agent/report/stix_bundle_writer.h"
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "agent/report/pseudonym_key.h"
-#include "agent/report/rapidjson_writer.h"
+#include "rules/rapidjson.h"
 #include "agent/report/sighting.h"
 #include "agent/report/sighting_aggregator.h"
 #include "rules/match.h"

@@ -12,6 +12,7 @@
 #include "capture/flow/flow_table.h"
 #include "capture/flow/test_frames.h"
 #include "support/corpus.h"
+#include "support/truth.h"
 
 namespace outpost::test {
 
@@ -104,22 +105,5 @@ class ClassifiedCapture : public capture::FlowEndListener {
   DpiClassifier& dpi_;
   std::map<std::uint64_t, ClassifiedFlow> flows_;
 };
-
-// Reads the values of one kind from a truth file (../shared/corpus/truth/<capture>.tsv).
-inline std::set<std::string> truth_values(const std::string& capture_file, const std::string& kind) {
-  std::set<std::string> out;
-  std::FILE* f = std::fopen(corpus_path("truth/" + capture_file + ".tsv").c_str(), "r");
-  if (f == nullptr) return out;
-  char line[4096];
-  while (std::fgets(line, sizeof line, f) != nullptr) {
-    std::string s(line);
-    const std::size_t tab1 = s.find('\t');
-    if (tab1 == std::string::npos || s.compare(0, tab1, kind) != 0) continue;
-    const std::size_t tab2 = s.find('\t', tab1 + 1);
-    out.insert(s.substr(tab1 + 1, tab2 - tab1 - 1));
-  }
-  std::fclose(f);
-  return out;
-}
 
 }  // namespace outpost::test

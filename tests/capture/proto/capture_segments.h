@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "support/truth.h"
+
 namespace outpost::test::proto_support {
 
 struct Segment {
@@ -28,17 +30,5 @@ std::vector<Segment> read_segments(const std::string& path, std::string* error =
 
 // The TCP segments of each direction ("src>dst"), in capture order.
 std::map<std::string, std::vector<const Segment*>> tcp_directions(const std::vector<Segment>& all);
-
-// Decodes a tshark-style escaped DNS text (our \ddd, \. and \\ escapes) back to raw bytes.
-std::string unescape_dns_text(const std::string& text);
-// Replaces every byte that is not part of a valid UTF-8 sequence with U+FFFD, the way the
-// truth files (tshark JSON output) show non-UTF-8 names.
-std::string utf8_sanitize(const std::string& raw);
-
-// File names of all corpus captures (pcap/MANIFEST.tsv, first column).
-std::vector<std::string> corpus_captures();
-
-// Values of one kind in a truth TSV (../shared/corpus/truth/<capture>.tsv), in file order.
-std::vector<std::string> truth_values(const std::string& capture, const std::string& kind);
 
 }  // namespace outpost::test::proto_support

@@ -380,8 +380,8 @@ struct NameSink : DnsVisitor {
   explicit NameSink(CaptureDns* o) : out(o) {}
   void on_question(const DnsQuestion& q) override {
     if (q.name.length == 0) return;  // tshark's <Root> is skipped by the truth
-    out->names.insert(test::proto_support::utf8_sanitize(
-        test::proto_support::unescape_dns_text(std::string(q.name.view()))));
+    out->names.insert(test::utf8_sanitize(
+        test::unescape_dns_text(std::string(q.name.view()))));
   }
   void on_answer(const DnsAnswer&) override { ++out->answers; }
 };
@@ -410,7 +410,7 @@ CaptureDns dns_of_capture(const std::string& capture) {
 }
 
 std::set<std::string> truth_set(const std::string& capture, const std::string& kind) {
-  const auto v = test::proto_support::truth_values(capture, kind);
+  const auto v = test::truth_values(capture, kind);
   return {v.begin(), v.end()};
 }
 
@@ -499,7 +499,7 @@ TEST(DnsMessageCorpus, AgreesWithTsharkOnEveryCapture) {
   const std::set<std::string> unreadable = {"ndpi__vxlan.pcap", "ndpi__6in4tunnel.pcap",
                                             "zeek__radiotap.pcap", "zeek__erspan.pcap"};
   std::size_t names = 0;
-  for (const std::string& cap : test::proto_support::corpus_captures()) {
+  for (const std::string& cap : test::corpus_captures()) {
     const auto got = dns_of_capture(cap);
     auto want = truth_set(cap, "dns_query");
     want.erase("<Name too long>");  // tshark's placeholder; we report name_too_long instead

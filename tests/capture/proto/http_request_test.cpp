@@ -257,7 +257,7 @@ CaptureHttp http_of_capture(const std::string& capture) {
 }
 
 std::set<std::string> truth(const std::string& capture, const std::string& kind) {
-  const auto v = test::proto_support::truth_values(capture, kind);
+  const auto v = test::truth_values(capture, kind);
   return {v.begin(), v.end()};
 }
 
@@ -292,7 +292,7 @@ TEST(HttpRequestCorpus, AgreesWithTsharkOnEveryCapture) {
       "ndpi__6in4tunnel.pcap", "zeek__nflog-http.pcap", "zeek__gtp1_gn_normal_incl_fragmentation.pcap",
       "zeek__erspan.pcap", "zeek__gre-aruba.pcap"};
   std::size_t urls = 0;
-  for (const std::string& cap : test::proto_support::corpus_captures()) {
+  for (const std::string& cap : test::corpus_captures()) {
     const auto got = http_of_capture(cap);
     const auto want_urls = truth(cap, "http_url"), want_hosts = truth(cap, "http_host");
     for (const auto& v : got.urls) EXPECT_TRUE(want_urls.count(v)) << cap << " unexpected url " << v;

@@ -288,7 +288,7 @@ CaptureTls tls_of_capture(const std::string& capture) {
 }
 
 std::set<std::string> truth(const std::string& capture, const std::string& kind) {
-  const auto v = truth_values(capture, kind);
+  const auto v = test::truth_values(capture, kind);
   return {v.begin(), v.end()};
 }
 
@@ -382,7 +382,7 @@ namespace {
 TEST(TlsHandshakeCorpus, ReportsOnlyValuesTsharkAlsoSeesInEveryCapture) {
   OUTPOST_REQUIRE_CORPUS();
   std::size_t captures = 0, values = 0;
-  for (const std::string& cap : test::proto_support::corpus_captures()) {
+  for (const std::string& cap : test::corpus_captures()) {
     const auto got = tls_of_capture(cap);
     ++captures;
     const auto sni = truth(cap, "tls_sni"), ja3 = truth(cap, "ja3"), ja3s = truth(cap, "ja3s");
