@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "agent/options.h"
+#include "agent/report/stix_bundle_writer.h"
 #include "agent/sensor.h"
 #include "agent/version.h"
 
@@ -22,6 +23,10 @@ int main(int argc, char** argv) {
     }
     if (options.version) {
       std::printf("outpost %.*s\n", static_cast<int>(version().size()), version().data());
+      return 0;
+    }
+    if (options.extension_definition) {
+      std::printf("%s\n", StixBundleWriter::extension_definition_objects().c_str());
       return 0;
     }
     std::signal(SIGINT, on_signal);

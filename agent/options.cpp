@@ -82,6 +82,9 @@ const std::vector<OptionSpec>& table() {
        [](Options& o, const std::string&, const std::string&) { o.quiet = true; }},
       {"--help", nullptr, "show this help",
        [](Options& o, const std::string&, const std::string&) { o.help = true; }},
+      {"--extension-definition", nullptr,
+       "print the STIX extension-definition of the sightings' context extension (import it once) and exit",
+       [](Options& o, const std::string&, const std::string&) { o.extension_definition = true; }},
       {"--version", nullptr, "show the version",
        [](Options& o, const std::string&, const std::string&) { o.version = true; }},
   };
@@ -121,7 +124,7 @@ Options parse_options(int argc, const char* const* argv) {
     }
     spec->set(o, arg, value);
   }
-  if (o.help || o.version) return o;
+  if (o.help || o.version || o.extension_definition) return o;
   if (o.pcaps.empty() && o.interface.empty())
     throw UsageError("--pcap: expected at least one capture file (or --interface for live capture)");
   if (!o.pcaps.empty() && !o.interface.empty())

@@ -39,6 +39,7 @@ struct Options {
   bool quiet = false;                     // --quiet
   bool help = false;                      // --help
   bool version = false;                   // --version
+  bool extension_definition = false;      // --extension-definition
 };
 
 // Parses argv. Throws UsageError("--option: what was expected") on any problem.

@@ -148,17 +148,8 @@ void write_observable(JsonWriter& w, const Observable& o, const std::string& id)
   w.EndObject();
 }
 
-void write_static_objects(JsonWriter& w, const std::string& identity_id,
-                          const std::string& sensor_name, bool with_extension_definition) {
-  w.StartObject();
-  common(w, "identity", identity_id);
-  member(w, "created", kFixedObjectsTime);
-  member(w, "modified", kFixedObjectsTime);
-  member(w, "name", sensor_name);
-  member(w, "identity_class", "system");
-  w.EndObject();
-  if (!with_extension_definition) return;
-
+// The Outpost project identity and the extension-definition it created (§7.3).
+void write_producer_objects(JsonWriter& w) {
   w.StartObject();
   common(w, "identity", StixBundleWriter::producer_identity_id());
   member(w, "created", kFixedObjectsTime);
@@ -184,6 +175,18 @@ void write_static_objects(JsonWriter& w, const std::string& identity_id,
   str(w, "property-extension");
   w.EndArray();
   w.EndObject();
+}
+
+void write_static_objects(JsonWriter& w, const std::string& identity_id,
+                          const std::string& sensor_name, bool with_extension_definition) {
+  w.StartObject();
+  common(w, "identity", identity_id);
+  member(w, "created", kFixedObjectsTime);
+  member(w, "modified", kFixedObjectsTime);
+  member(w, "name", sensor_name);
+  member(w, "identity_class", "system");
+  w.EndObject();
+  if (with_extension_definition) write_producer_objects(w);
 }
 
 void string_list(JsonWriter& w, const std::vector<std::string>& items) {
@@ -248,6 +251,15 @@ std::string observable_id(const Observable& o) {
     }
   }
   return {};
+}
+
+std::string StixBundleWriter::extension_definition_objects() {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartArray();
+  write_producer_objects(w);
+  w.EndArray();
+  return std::string(sb.GetString(), sb.GetSize());
 }
 
 const std::string& StixBundleWriter::extension_definition_id() {

@@ -42,6 +42,10 @@ class StixBundleWriter {
 
   // Fixed ids of the extension-definition and of the Outpost project identity that created it.
   static const std::string& extension_definition_id();
+  // The extension-definition and the project identity that created it, as a JSON array of
+  // the two objects. Bundles refer to the extension by id; platforms import this once (see
+  // ReportOptions::embed_extension_definition for why it is not in every bundle).
+  static std::string extension_definition_objects();
   static const std::string& producer_identity_id();
 
  private:

@@ -109,6 +109,27 @@ TEST_F(OutpostCli, ObservationsCarryTheContractMembersOncePerKindValueAndFlow) {
     EXPECT_EQ(kinds.count(k), 1u) << k;
 }
 
+TEST_F(OutpostCli, ExtensionDefinitionIsPublishedOnItsOwnAndPassesItsSchema) {
+  const RunResult r = outpost({"--extension-definition"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto d = parse(r.out);
+  ASSERT_TRUE(d.IsArray()) << r.out;
+  ASSERT_EQ(d.Size(), 2u);
+  EXPECT_STREQ(d[1]["type"].GetString(), "extension-definition");
+  const std::string file = path("ext.json");
+  std::FILE* f = std::fopen(file.c_str(), "w");
+  std::fputs(r.out.c_str(), f);
+  std::fclose(f);
+  expect_schema_valid(file);
+  // Sightings refer to it by this id.
+  std::vector<std::string> args = {"--pcap", test::source_dir() + "/examples/pppoe-over-qinq.pcap", "--indicators",
+                                   test::source_dir() + "/examples/indicators.json", "--sightings", path("s.jsonl"),
+                                   "--quiet"};
+  add_state(args);
+  ASSERT_EQ(outpost(args).exit_code, 0);
+  EXPECT_NE(test::read_file(path("s.jsonl")).find(d[1]["id"].GetString()), std::string::npos);
+}
+
 TEST_F(OutpostCli, MissingCaptureExitsTwoWithOneLineNamingTheFile) {
   const RunResult r = outpost({"--pcap", path("nope.pcap"), "--sightings", path("s.jsonl")});
   EXPECT_EQ(r.exit_code, 2);
