@@ -9,6 +9,7 @@
 #include "capture/proto/http_request.h"
 #include "capture/proto/tcp_sequence.h"
 #include "capture/proto/tls_handshake.h"
+#include "capture/reserved_array.h"
 #include "capture/text.h"
 
 namespace outpost::capture {
@@ -26,33 +27,46 @@ constexpr std::uint16_t kDnsPort = 53;
 // the flow is neither (a flow picked up mid-stream, or another protocol).
 constexpr std::uint8_t kProbePackets = 4;
 
-// Fixed pool of parser states, all constructed up front (their big buffers are not touched
-// until used, so reserved memory is virtual until a slot is busy).
+// Fixed pool of parser states. The storage is reserved at construction and a slot is
+// constructed the first time it is handed out, so memory becomes resident only for slots
+// that have been busy at least once.
 template <class T>
 class StatePool {
  public:
-  explicit StatePool(std::uint32_t n) : items_(n ? new T[n] : nullptr), size_(n) {
+  explicit StatePool(std::uint32_t n)
+      : storage_(static_cast<T*>(::operator new(sizeof(T) * (n == 0 ? 1 : n)))), size_(n) {
     free_.reserve(n);
-    for (std::uint32_t i = n; i > 0; --i) free_.push_back(i - 1);
   }
+  ~StatePool() {
+    for (std::uint32_t i = 0; i < constructed_; ++i) storage_[i].~T();
+    ::operator delete(storage_);
+  }
+  StatePool(const StatePool&) = delete;
+  StatePool& operator=(const StatePool&) = delete;
+
   std::uint32_t acquire() noexcept {
-    if (free_.empty()) return kNone;
-    const std::uint32_t i = free_.back();
-    free_.pop_back();
-    return i;
+    if (!free_.empty()) {
+      const std::uint32_t i = free_.back();
+      free_.pop_back();
+      return i;
+    }
+    if (constructed_ == size_) return kNone;
+    new (storage_ + constructed_) T();
+    return constructed_++;
   }
   void release(std::uint32_t& i) noexcept {
     if (i == kNone) return;
-    items_[i].reset();
+    storage_[i].reset();
     free_.push_back(i);
     i = kNone;
   }
-  T& operator[](std::uint32_t i) noexcept { return items_[i]; }
+  T& operator[](std::uint32_t i) noexcept { return storage_[i]; }
   std::size_t bytes() const noexcept { return sizeof(T) * size_ + sizeof(std::uint32_t) * size_; }
 
  private:
-  std::unique_ptr<T[]> items_;
+  T* storage_;
   std::uint32_t size_;
+  std::uint32_t constructed_ = 0;
   std::vector<std::uint32_t> free_;
 };
 
@@ -137,10 +151,10 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
     std::uint32_t next;
     std::uint32_t count;
   };
-  struct DnsCacheEntry {
+  struct DnsCacheEntry {  // all zero: empty
     rules::IpAddress address;
-    std::uint32_t stamp = 0;
-    std::uint8_t length = 0;
+    std::uint32_t stamp;
+    std::uint8_t length;
     char name[proto::kDnsMaxNameWire - 1];  // 253 characters: the longest name without escapes
   };
   static constexpr std::size_t kDnsCacheWays = 4;
@@ -160,8 +174,6 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
     flows.set_end_listener(&listener);
     dpi = DpiClassifier::create(c.dpi);
     if (!dpi) throw std::runtime_error("DPI engine could not be initialised");
-    for (std::uint32_t i = 0; i < chunks.size(); ++i) chunks[i].next = i + 1 < chunks.size() ? i + 1 : kNone;
-    free_chunk = chunks.empty() ? kNone : 0;
     const auto& w = c.wanted;
     want_dns = w[idx(K::dns_query)] || w[idx(K::dns_answer)] || w[idx(K::dst_ip)];
     want_tls = w[idx(K::tls_sni)] || w[idx(K::ja3)] || w[idx(K::ja3s)] || w[idx(K::ja4)] ||
@@ -198,12 +210,17 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
       last->fp[last->count++] = fp;
       return true;
     }
-    if (free_chunk == kNone || used >= max_chunks) {
+    if ((free_chunk == kNone && chunks_used == chunks.size()) || used >= max_chunks) {
       ++stats.fingerprints_untracked;
       return true;
     }
-    const std::uint32_t n = free_chunk;
-    free_chunk = chunks[n].next;
+    std::uint32_t n;
+    if (free_chunk != kNone) {
+      n = free_chunk;
+      free_chunk = chunks[n].next;
+    } else {
+      n = chunks_used++;
+    }
     chunks[n].next = kNone;
     chunks[n].count = 1;
     chunks[n].fp[0] = fp;
@@ -233,7 +250,7 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
   }
 
   void cache_put(const rules::IpAddress& a, std::string_view name) noexcept {
-    if (dns_cache.empty() || name.empty() || name.size() > sizeof(DnsCacheEntry::name)) return;
+    if (dns_cache.size() == 0 || name.empty() || name.size() > sizeof(DnsCacheEntry::name)) return;
     const std::size_t base = cache_set(a);
     DnsCacheEntry* victim = &dns_cache[base];
     for (std::size_t w = 0; w < kDnsCacheWays; ++w) {
@@ -252,7 +269,7 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
   }
 
   std::string_view cache_get(const rules::IpAddress& a) const noexcept {
-    if (dns_cache.empty()) return {};
+    if (dns_cache.size() == 0) return {};
     const std::size_t base = cache_set(a);
     for (std::size_t w = 0; w < kDnsCacheWays; ++w) {
       const DnsCacheEntry& e = dns_cache[base + w];
@@ -606,16 +623,17 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
   ObservationSink& sink;
   PacketDecoder decoder;
   FlowTable flows;
-  std::vector<FlowState> states;
+  ReservedArray<FlowState> states;
   std::unique_ptr<DpiClassifier> dpi;
   StatePool<proto::TlsConnection> tls_pool;
   StatePool<HttpSlot> http_pool;
   StatePool<DnsTcpSlot> dns_tcp_pool;
-  std::vector<FingerprintChunk> chunks;
+  ReservedArray<FingerprintChunk> chunks;
+  std::uint32_t chunks_used = 0;  // chunks [chunks_used, size) never handed out
   std::uint32_t free_chunk = kNone;
   std::uint32_t flowless_head = kNone;  // values seen outside any flow (flow id 0)
   std::uint16_t flowless_chunks = 0;
-  std::vector<DnsCacheEntry> dns_cache;
+  ReservedArray<DnsCacheEntry> dns_cache;
   std::uint32_t cache_clock = 0;
   std::vector<Prefix> lan;
   bool want_dns = true, want_tls = true, want_http = true, want_ips = true;
@@ -655,11 +673,10 @@ TrafficStats TrafficObserver::stats() const {
   s.decoder = impl_->decoder.counters();
   s.flows = impl_->flows.stats();
   s.dpi = impl_->dpi->stats();
-  s.memory_reserved_bytes = s.flows.memory_reserved_bytes + impl_->states.size() * sizeof(FlowState) +
+  s.memory_reserved_bytes = s.flows.memory_reserved_bytes + impl_->states.bytes() +
                             impl_->decoder.memory_bytes() + impl_->tls_pool.bytes() + impl_->http_pool.bytes() +
                             impl_->dns_tcp_pool.bytes() +
-                            impl_->chunks.size() * sizeof(Impl::FingerprintChunk) +
-                            impl_->dns_cache.size() * sizeof(Impl::DnsCacheEntry);
+                            impl_->chunks.bytes() + impl_->dns_cache.bytes();
   return s;
 }
 

@@ -121,12 +121,8 @@ FlowTable::FlowTable(const FlowTableConfig& config)
       records_(capacity_),
       links_(capacity_),
       buckets_(next_power_of_two(capacity_), kNoFlow),
-      live_(capacity_, 0),
+      live_(capacity_),
       bucket_mask_(buckets_.size() - 1) {
-  for (FlowIndex i = capacity_; i-- > 0;) {
-    links_[i] = Links{free_head_, kNoFlow, kNoFlow};
-    free_head_ = i;
-  }
   stats_.capacity = capacity_;
 }
 
@@ -209,6 +205,8 @@ FlowIndex FlowTable::choose_victim() const noexcept {
 }
 
 FlowIndex FlowTable::allocate(TimeUs now) noexcept {
+  // Reuse freed slots first, then slots never touched, and evict only when all are live.
+  if (free_head_ == kNoFlow && never_used_ < capacity_) return never_used_++;
   if (free_head_ == kNoFlow) {
     const FlowIndex victim = choose_victim();
     // A victim that had already outlived its timeout expired; it was not pushed out.
@@ -328,9 +326,8 @@ std::size_t FlowTable::flush() noexcept {
 FlowTableStats FlowTable::stats() const noexcept {
   FlowTableStats s = stats_;
   s.capacity = capacity_;
-  s.memory_reserved_bytes = records_.capacity() * sizeof(FlowRecord) +
-                            links_.capacity() * sizeof(Links) +
-                            buckets_.capacity() * sizeof(FlowIndex) + live_.capacity();
+  s.memory_reserved_bytes = records_.bytes() + links_.bytes() +
+                            buckets_.capacity() * sizeof(FlowIndex) + live_.bytes();
   s.memory_active_bytes =
       static_cast<std::size_t>(s.active) * (sizeof(FlowRecord) + sizeof(Links) + 1);
   return s;

@@ -18,6 +18,7 @@
 
 #include "capture/decode/packet.h"
 #include "capture/flow/flow_key.h"
+#include "capture/reserved_array.h"
 
 namespace outpost::capture {
 
@@ -199,10 +200,13 @@ class FlowTable {
 
   FlowTableConfig config_;
   std::uint32_t capacity_;
-  std::vector<FlowRecord> records_;
-  std::vector<Links> links_;
+  // Records, links and live flags are committed by the kernel only as slots are first used
+  // (ReservedArray), so resident memory follows the flows seen, up to the cap.
+  ReservedArray<FlowRecord> records_;
+  ReservedArray<Links> links_;
   std::vector<FlowIndex> buckets_;
-  std::vector<std::uint8_t> live_;
+  ReservedArray<std::uint8_t> live_;
+  FlowIndex never_used_ = 0;  // slots [never_used_, capacity_) have never held a flow
   std::size_t bucket_mask_;
   LruList lru_[kFlowTimeoutClassCount];
   FlowIndex free_head_ = kNoFlow;
