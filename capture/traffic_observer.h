@@ -77,7 +77,7 @@ struct TrafficStats {
   std::size_t memory_reserved_bytes = 0;   // allocated at construction (pools, tables)
 };
 
-class TrafficObserver : private FlowEndListener {
+class TrafficObserver final : private FlowEndListener {
  public:
   // Throws std::runtime_error if the DPI engine cannot be initialised.
   TrafficObserver(const TrafficObserverConfig& config, ObservationSink& sink);
