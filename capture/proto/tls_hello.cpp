@@ -317,7 +317,8 @@ TlsStatus parse_client_hello(const std::uint8_t* body, std::size_t len, TlsClien
   Reader r{body, len};
   ByteView random;
   if (!r.u16(out.legacy_version) || !r.bytes(32, random) || !r.vec8(out.session_id) ||
-      !r.vec16(out.cipher_suites) || !r.vec8(out.compression_methods))
+      (transport == 'd' && !r.vec8(out.cookie)) || !r.vec16(out.cipher_suites) ||
+      !r.vec8(out.compression_methods))
     return TlsStatus::bad_hello;
   if (out.session_id.len > 32 || out.cipher_suites.len % 2 != 0) return TlsStatus::bad_hello;
   if (r.left != 0) {

@@ -55,6 +55,7 @@ inline constexpr std::size_t kJa4Length = 36;  // "t13d1516h2_8daaf6152771_e5627
 struct TlsClientHello {
   std::uint16_t legacy_version = 0;   // ClientHello.legacy_version (JA3's SSLVersion)
   ByteView session_id;
+  ByteView cookie;                    // DTLS only (transport 'd', RFC 6347 §4.2.1); not in JA3
   ByteView cipher_suites;             // 2-byte code points, in order, GREASE included
   ByteView compression_methods;
   bool has_extensions = false;        // TLS <= 1.2 clients may omit the block
@@ -93,7 +94,8 @@ struct TlsServerHello {
 inline constexpr std::size_t kJa4MaxItems = 4096;
 
 // Parses a ClientHello body and computes JA3 (MD5) and JA4 for transport 't' (TLS over TCP),
-// 'q' (QUIC) or 'd' (DTLS). Returns bad_hello when any length is inconsistent, including a
+// 'q' (QUIC) or 'd' (DTLS; its ClientHello has a cookie<0..2^8-1> after the session id, RFC 6347
+// §4.2.1 and RFC 9147 §5.3, which JA3 and JA4 leave out as tshark does). Returns bad_hello when any length is inconsistent, including a
 // truncated extension; then `out` must not be used. Malformed contents of an extension the
 // fingerprints do not depend on are ignored.
 TlsStatus parse_client_hello(const std::uint8_t* body, std::size_t len, TlsClientHello& out,
