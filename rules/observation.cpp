@@ -38,14 +38,72 @@ bool operator==(const IpAddress& a, const IpAddress& b) noexcept {
   return std::memcmp(a.bytes, b.bytes, n) == 0;
 }
 
-std::size_t format_ip(const IpAddress& ip, char* buf) noexcept {
-  // inet_ntop follows RFC 5952 (lowercase, longest zero run compressed) on glibc and musl.
-  const int af = ip.family == 4 ? AF_INET : ip.family == 6 ? AF_INET6 : 0;
-  if (af == 0 || inet_ntop(af, ip.bytes, buf, 46) == nullptr) {
-    buf[0] = '\0';
-    return 0;
+namespace {
+char* put_decimal(char* p, unsigned v) noexcept {
+  if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+  if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+  *p++ = static_cast<char>('0' + v % 10);
+  return p;
+}
+
+char* put_ipv4(char* p, const std::uint8_t* b) noexcept {
+  for (int i = 0; i < 4; ++i) {
+    if (i) *p++ = '.';
+    p = put_decimal(p, b[i]);
   }
-  return std::strlen(buf);
+  return p;
+}
+}  // namespace
+
+// Hand-written rather than inet_ntop (which goes through sprintf and costs ~2,000
+// instructions an address on the packet path); the output is the same as glibc's: RFC 5952
+// §4 (lowercase, no leading zeros, the longest run of two or more zero groups — the first on
+// a tie — as "::") and the dotted form for IPv4-compatible and IPv4-mapped addresses (§5).
+std::size_t format_ip(const IpAddress& ip, char* buf) noexcept {
+  char* p = buf;
+  if (ip.family == 4) {
+    p = put_ipv4(p, ip.bytes);
+  } else if (ip.family == 6) {
+    unsigned words[8];
+    for (int i = 0; i < 8; ++i) words[i] = static_cast<unsigned>(ip.bytes[2 * i] << 8 | ip.bytes[2 * i + 1]);
+    int best = -1, best_len = 0;
+    for (int i = 0; i < 8;) {
+      if (words[i] != 0) {
+        ++i;
+        continue;
+      }
+      int j = i;
+      while (j < 8 && words[j] == 0) ++j;
+      if (j - i > best_len) best = i, best_len = j - i;
+      i = j;
+    }
+    if (best_len < 2) best = -1;
+    static const char* hex = "0123456789abcdef";
+    for (int i = 0; i < 8; ++i) {
+      if (i == best) {
+        *p++ = ':';
+        if (best + best_len == 8) *p++ = ':';
+        i += best_len - 1;
+        continue;
+      }
+      if (i != 0) *p++ = ':';
+      if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))) {
+        p = put_ipv4(p, ip.bytes + 12);
+        break;
+      }
+      const unsigned w = words[i];
+      bool started = false;
+      for (int shift = 12; shift >= 0; shift -= 4) {
+        const unsigned d = (w >> shift) & 15;
+        if (d != 0 || started || shift == 0) {
+          *p++ = hex[d];
+          started = true;
+        }
+      }
+    }
+  }
+  *p = '\0';
+  return static_cast<std::size_t>(p - buf);
 }
 
 bool parse_ip(std::string_view text, IpAddress& out) noexcept {
