@@ -26,7 +26,7 @@
 // (5247) over DTLS behind a 4-byte preamble (version 0, type 1 = "DTLS header follows", 24 bits
 // reserved); DtlsCarrier::capwap strips it and skips the cleartext CAPWAP messages (type 0).
 //
-// Memory: about 4.5 KB per direction (kHelloBufferBytes), ~9 KB per DtlsConnection.
+// Memory: about 4.4 KB per direction (kHelloBufferBytes), 8.8 KB per DtlsConnection.
 
 #include <cstddef>
 #include <cstdint>

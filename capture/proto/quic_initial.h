@@ -22,7 +22,7 @@
 // client is learned from the packets themselves (only a client Initial decrypts with keys
 // derived from its own DCID), so a flow whose initiator is the server still works.
 //
-// Memory: about 8.6 KB per reader (two kCryptoBufferBytes buffers). Stack per call: about
+// Memory: about 8.8 KB per reader (two kCryptoBufferBytes buffers). Stack per call: about
 // 5 KB (one decrypted packet, AES/GCM contexts) plus parse_client_hello's JA4 tables (~8 KB).
 
 #include <cstddef>
