@@ -411,6 +411,10 @@ struct Sensor::Impl : capture::ObservationSink {
     num("tls_gaps", t.tls_gaps);
     num("tls_errors", t.tls_errors);
     num("tls_pool_exhausted", t.tls_pool_exhausted);
+    num("quic_handshakes", t.quic_handshakes);
+    num("quic_pool_exhausted", t.quic_pool_exhausted);
+    num("dtls_handshakes", t.dtls_handshakes);
+    num("dtls_pool_exhausted", t.dtls_pool_exhausted);
     num("http_requests", t.http_requests);
     num("http_pool_exhausted", t.http_pool_exhausted);
     num("dns_messages", t.dns_messages);

@@ -6,7 +6,9 @@
 
 #include "capture/proto/dns_message.h"
 #include "capture/proto/dns_tcp_framer.h"
+#include "capture/proto/dtls_handshake.h"
 #include "capture/proto/http_request.h"
+#include "capture/proto/quic_initial.h"
 #include "capture/proto/tcp_sequence.h"
 #include "capture/proto/tls_handshake.h"
 #include "capture/reserved_array.h"
@@ -90,6 +92,11 @@ struct DnsTcpSlot {
   }
 };
 
+struct DtlsSlot {
+  proto::DtlsConnection connection;
+  void reset() noexcept { connection.reset(proto::DtlsCarrier::udp); }
+};
+
 // 64-bit fingerprint of (kind, value): FNV-1a then a murmur3 finaliser for better spread.
 std::uint64_t fingerprint(ObservationKind kind, std::string_view value) noexcept {
   std::uint64_t h = 1469598103934665603ULL ^ static_cast<std::uint8_t>(kind);
@@ -130,6 +137,9 @@ struct FlowState {
   static constexpr std::uint8_t kTlsOff = 0x04;    // not TLS, or handshake finished
   static constexpr std::uint8_t kHttpOff = 0x08;
   static constexpr std::uint8_t kDnsTcpOff = 0x10;
+  static constexpr std::uint8_t kQuicOff = 0x20;   // not QUIC (v1/v2/drafts), or hellos done
+  static constexpr std::uint8_t kDtlsOff = 0x40;
+  static constexpr std::uint8_t kQuicOurs = 0x80;  // our Initial reader handles this flow
 
   DpiFlowSlot dpi;
   rules::Device device;
@@ -137,8 +147,8 @@ struct FlowState {
   std::uint16_t local_port = 0, remote_port = 0;
   rules::Direction direction = rules::Direction::external;
   std::uint8_t flags = 0;
-  std::uint8_t tls_probes = 0, http_probes = 0;
-  std::uint32_t tls = kNone, http = kNone, dns_tcp = kNone;
+  std::uint8_t tls_probes = 0, http_probes = 0, udp_probes = 0;
+  std::uint32_t tls = kNone, http = kNone, dns_tcp = kNone, quic = kNone, dtls = kNone;
   std::uint32_t fp_head = kNone;
   std::uint16_t fp_chunks = 0;
   std::uint32_t ips_sig[2] = {0, 0};
@@ -168,6 +178,8 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
         tls_pool(c.max_tls_handshakes),
         http_pool(c.max_http_streams),
         dns_tcp_pool(c.max_dns_tcp_streams),
+        quic_pool(c.max_quic_handshakes),
+        dtls_pool(c.max_dtls_handshakes),
         chunks(c.fingerprint_chunks),
         dns_cache((c.dns_cache_entries + kDnsCacheWays - 1) / kDnsCacheWays * kDnsCacheWays),
         lan(c.lan.empty() ? LanPrefixes::defaults().prefixes() : c.lan) {
@@ -422,13 +434,10 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
     cur_id = up.flow->id;
     const bool from_init = up.from_initiator;
 
-    if (!fs.dpi.done()) {
-      const DpiVerdict v = dpi->process(fs.dpi, pkt, from_init, hint_of(from_init));
-      if (!v.quic_sni.empty()) {
-        parser_proto = "QUIC";
-        emit_name(K::quic_sni, v.quic_sni);
-      }
-    }
+    // nDPI's QUIC server name is used only where our own Initial reader does not run
+    // (Google QUIC), and only after it had its chance on this packet.
+    std::string_view dpi_quic_sni;
+    if (!fs.dpi.done()) dpi_quic_sni = dpi->process(fs.dpi, pkt, from_init, hint_of(from_init)).quic_sni;
 
     // Addresses of every IP header: once per direction for plain packets, again when the
     // set of headers changes (tunnels, ICMP quotes).
@@ -447,22 +456,29 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
     }
     if (up.created) ip_port_observation();
 
-    if (pkt.payload_len == 0 && !(pkt.tcp_flags & 0x02)) return;
-    if (pkt.l4_proto == kUdp) udp_payload();
-    else if (pkt.l4_proto == kTcp) tcp_segment(fs, from_init);
+    if (pkt.payload_len != 0 || (pkt.tcp_flags & 0x02)) {
+      if (pkt.l4_proto == kUdp) udp_payload(fs, from_init);
+      else if (pkt.l4_proto == kTcp) tcp_segment(fs, from_init);
+    }
+    if (!dpi_quic_sni.empty() && !(fs.flags & FlowState::kQuicOurs)) {
+      parser_proto = "QUIC";
+      emit_name(K::quic_sni, dpi_quic_sni);
+    }
   }
 
   bool dns_flow(const FlowState& fs) const noexcept {
     return pkt.src_port == kDnsPort || pkt.dst_port == kDnsPort || fs.dpi.family == AppFamily::dns;
   }
 
-  void udp_payload() noexcept {
+  void udp_payload(FlowState& fs, bool from_init) noexcept {
     if (pkt.payload_len == 0) return;
-    if (want_dns && dns_flow(*cur)) {
+    if (want_dns && dns_flow(fs)) {
       parser_proto = "DNS";
       parse_dns(pkt.payload, pkt.payload_len);
       return;
     }
+    if (want_tls && quic_datagram(fs, from_init)) return;
+    if (want_tls && dtls_datagram(fs, from_init)) return;
     if (want_http && proto::looks_like_http_request(pkt.payload, pkt.payload_len)) {
       // HTTP over UDP: SSDP / GENA discovery requests (one head per datagram).
       if (proto::parse_http_request_head(pkt.payload, pkt.payload_len, http_head) == proto::HttpStatus::ok) {
@@ -470,6 +486,61 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
         on_request(http_head);
       }
     }
+  }
+
+  // QUIC Initials (RFC 9001 §5: their keys derive from public values), any port.
+  bool quic_datagram(FlowState& fs, bool from_init) noexcept {
+    if (fs.quic == kNone) {
+      if (fs.flags & FlowState::kQuicOff) return false;
+      if (!proto::looks_like_quic_initial(pkt.payload, pkt.payload_len)) {
+        if (++fs.udp_probes >= kProbePackets) fs.flags |= FlowState::kQuicOff | FlowState::kDtlsOff;
+        return false;
+      }
+      fs.quic = quic_pool.acquire();
+      fs.flags |= FlowState::kQuicOurs;
+      if (fs.quic == kNone) {
+        ++stats.quic_pool_exhausted;
+        fs.flags |= FlowState::kQuicOff;
+        fs.flags &= static_cast<std::uint8_t>(~FlowState::kQuicOurs);
+        return false;
+      }
+      ++stats.quic_handshakes;
+    }
+    proto::QuicInitialReader& r = quic_pool[fs.quic];
+    parser_proto = "QUIC";
+    quic_transport = true;
+    r.on_datagram(from_init, pkt.payload, pkt.payload_len, *this);
+    quic_transport = false;
+    if (r.done()) {
+      quic_pool.release(fs.quic);
+      fs.flags |= FlowState::kQuicOff;
+    }
+    return true;
+  }
+
+  // DTLS handshakes (RFC 6347), also behind a CAPWAP preamble (RFC 5415 §4.1), any port.
+  bool dtls_datagram(FlowState& fs, bool from_init) noexcept {
+    if (fs.dtls == kNone) {
+      proto::DtlsCarrier carrier = proto::DtlsCarrier::udp;
+      if (fs.flags & FlowState::kDtlsOff) return false;
+      if (!proto::looks_like_dtls_client_hello(pkt.payload, pkt.payload_len, carrier)) return false;
+      fs.dtls = dtls_pool.acquire();
+      if (fs.dtls == kNone) {
+        ++stats.dtls_pool_exhausted;
+        fs.flags |= FlowState::kDtlsOff;
+        return false;
+      }
+      dtls_pool[fs.dtls].connection.reset(carrier);
+      ++stats.dtls_handshakes;
+    }
+    proto::DtlsConnection& c = dtls_pool[fs.dtls].connection;
+    parser_proto = "DTLS";
+    c.on_datagram(from_init, pkt.payload, pkt.payload_len, *this);
+    if (c.done()) {
+      dtls_pool.release(fs.dtls);
+      fs.flags |= FlowState::kDtlsOff;
+    }
+    return true;
   }
 
   void parse_dns(const std::uint8_t* msg, std::size_t len) noexcept {
@@ -589,7 +660,7 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
   }
 
   void on_client_hello(const proto::TlsClientHello& h) override {
-    if (h.has_sni && !h.sni.empty()) emit_name(K::tls_sni, h.sni);
+    if (h.has_sni && !h.sni.empty()) emit_name(quic_transport ? K::quic_sni : K::tls_sni, h.sni);
     emit(K::ja3, h.ja3_md5);
     emit(K::ja4, h.ja4);
   }
@@ -616,6 +687,8 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
     tls_pool.release(fs.tls);
     http_pool.release(fs.http);
     dns_tcp_pool.release(fs.dns_tcp);
+    quic_pool.release(fs.quic);
+    dtls_pool.release(fs.dtls);
     forget(fs.fp_head, fs.fp_chunks);
   }
 
@@ -628,6 +701,8 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
   StatePool<proto::TlsConnection> tls_pool;
   StatePool<HttpSlot> http_pool;
   StatePool<DnsTcpSlot> dns_tcp_pool;
+  StatePool<proto::QuicInitialReader> quic_pool;
+  StatePool<DtlsSlot> dtls_pool;
   ReservedArray<FingerprintChunk> chunks;
   std::uint32_t chunks_used = 0;  // chunks [chunks_used, size) never handed out
   std::uint32_t free_chunk = kNone;
@@ -646,6 +721,7 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
   std::uint64_t cur_id = 0;
   std::string_view parser_proto;
   bool dns_is_response = false;
+  bool quic_transport = false;  // hellos now come from a QUIC Initial (SNI -> quic_sni)
   proto::HttpRequestHead http_head;
   char text_buf[kMaxObservationText];
   char context_buf[proto::kDnsMaxNameText + 1];
@@ -675,7 +751,7 @@ TrafficStats TrafficObserver::stats() const {
   s.dpi = impl_->dpi->stats();
   s.memory_reserved_bytes = s.flows.memory_reserved_bytes + impl_->states.bytes() +
                             impl_->decoder.memory_bytes() + impl_->tls_pool.bytes() + impl_->http_pool.bytes() +
-                            impl_->dns_tcp_pool.bytes() +
+                            impl_->dns_tcp_pool.bytes() + impl_->quic_pool.bytes() + impl_->dtls_pool.bytes() +
                             impl_->chunks.bytes() + impl_->dns_cache.bytes();
   return s;
 }

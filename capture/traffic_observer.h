@@ -2,7 +2,8 @@
 // TrafficObserver: the capture pipeline. Frames in, Observations out:
 //
 //   frame -> PacketDecoder -> FlowTable -> DpiClassifier (until done)
-//                                       -> our parsers (DNS, TLS handshake, HTTP heads)
+//                                       -> our parsers (DNS, TLS and DTLS handshakes, QUIC
+//                                          Initials, HTTP heads)
 //                                       -> Observation -> ObservationSink
 //
 // Pure core: it takes frames and their capture time and reads no clock, opens no file and no
@@ -49,6 +50,8 @@ struct TrafficObserverConfig {
   std::uint32_t max_tls_handshakes = 64;   // concurrent TLS handshakes parsed (~17 KB each)
   std::uint32_t max_http_streams = 128;    // concurrent HTTP request streams (~4.3 KB each)
   std::uint32_t max_dns_tcp_streams = 32;  // concurrent DNS-over-TCP streams (~8.5 KB each)
+  std::uint32_t max_quic_handshakes = 32;  // concurrent QUIC Initial exchanges (~8.8 KB each)
+  std::uint32_t max_dtls_handshakes = 8;   // concurrent DTLS handshakes (~8.8 KB each)
   std::uint32_t fingerprint_chunks = 16384;  // 7 remembered values per 64-byte chunk
   std::uint32_t max_fingerprint_chunks_per_flow = 64;
   std::uint32_t dns_cache_entries = 4096;  // address -> name, for dst_ip context
@@ -66,6 +69,10 @@ struct TrafficStats {
   std::uint64_t tls_pool_exhausted = 0;    // TLS flows not parsed: every handshake slot busy
   std::uint64_t http_pool_exhausted = 0;
   std::uint64_t dns_tcp_pool_exhausted = 0;
+  std::uint64_t quic_pool_exhausted = 0;
+  std::uint64_t dtls_pool_exhausted = 0;
+  std::uint64_t quic_handshakes = 0;       // QUIC flows whose Initials were read
+  std::uint64_t dtls_handshakes = 0;
   std::uint64_t tls_handshakes = 0;        // TLS connections whose handshake was parsed
   std::uint64_t tls_gaps = 0;              // handshakes abandoned on a sequence gap
   std::uint64_t tls_errors = 0;            // malformed or out-of-scope handshakes

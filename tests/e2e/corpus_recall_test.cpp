@@ -62,25 +62,9 @@ struct Tally {
 const char* const kKinds[] = {"dns_query", "tls_sni", "http_host", "http_url", "dst_ip",
                               "x509_sha1", "ja3",     "ja3s"};
 
-// Truth values no passive router sensor can observe, by named class. Each entry: capture,
-// kind, and why. They are excluded from the denominator and printed, never silently.
-struct KnownMiss {
-  const char* capture;
-  const char* kind;
-  const char* why;
-};
-const KnownMiss kKnownMisses[] = {
-#include "known_misses.inc"
-};
-
 // Truth rows that are tshark's placeholders, not values on the wire.
 bool placeholder(const std::string& value) { return value == "<name too long>" || value == "<Root>"; }
 
-bool known_miss(const std::string& capture, const std::string& kind) {
-  for (const auto& k : kKnownMisses)
-    if (capture == k.capture && kind == k.kind) return true;
-  return false;
-}
 
 std::map<std::string, std::set<std::string>> observe(const std::string& path, std::string& error) {
   Collector c;
@@ -131,25 +115,23 @@ TEST(CorpusRecall, EveryCaptureIsObservedWithTheRecallTheIssueRequires) {
       for (const auto& v : want) {
         if (placeholder(v)) continue;
         if (it != seen.end() && it->second.count(v)) ++found;
-        else if (!known_miss(capture, kind)) misses += "  " + capture + " " + kind + ": " + v + "\n";
+        else misses += "  " + capture + " " + kind + ": " + v + "\n";
       }
       char cell[32];
       const std::size_t wanted = static_cast<std::size_t>(
           std::count_if(want.begin(), want.end(), [](const std::string& v) { return !placeholder(v); }));
-      std::snprintf(cell, sizeof cell, "%zu/%zu%s", found, wanted, known_miss(capture, kind) ? "*" : "");
+      std::snprintf(cell, sizeof cell, "%zu/%zu", found, wanted);
       std::printf(" %11s", cell);
-      if (known_miss(capture, kind)) continue;
       total[kind].want += wanted;
       total[kind].found += found;
     }
     std::printf("\n");
   }
-  std::printf("\nrecall per kind (captures marked * are known misses, listed below):\n");
+  std::printf("\nrecall per kind (tshark placeholders such as <name too long> are not values):\n");
   for (const char* kind : kKinds) {
     const Tally t = total[kind];
     std::printf("  %-10s %6zu / %6zu = %6.2f %%\n", kind, t.found, t.want, t.want ? 100.0 * t.found / t.want : 100.0);
   }
-  for (const auto& k : kKnownMisses) std::printf("  known miss: %s %s: %s\n", k.capture, k.kind, k.why);
   if (!misses.empty()) std::printf("missed values:\n%s", misses.c_str());
 
   auto recall = [&](const char* kind) {
