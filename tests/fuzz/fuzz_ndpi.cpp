@@ -7,24 +7,29 @@
 // bit 4 finishes the flow after the packet, bit 5 releases it. A record longer than the rest of
 // the input is cut: the packet then claims more bytes (IP total length) than it has, as a
 // snaplen-truncated capture does. Every packet sits in its own heap block of exactly its
-// length, so a read past it is an ASan report.
+// length, so a read past it is an ASan report. Packets are decoded by the real PacketDecoder as
+// a raw-IP link delivers them (tunnels followed; fragments reassembled within one input only).
 //
 // Seeds: IP packets of real captures (see capture/dpi/README.md, "Fuzzing").
+
+#include <pcap/pcap.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <vector>
 
-#include "../capture/flow/test_frames.h"
+#include "capture/decode/packet_decoder.h"
 #include "capture/dpi/dpi_classifier.h"
 
 namespace {
 
+using outpost::capture::DecodeStatus;
+using outpost::capture::DecoderConfig;
 using outpost::capture::DpiClassifier;
 using outpost::capture::DpiConfig;
 using outpost::capture::DpiFlowSlot;
+using outpost::capture::PacketDecoder;
 using outpost::capture::PacketView;
 
 constexpr std::size_t kSlots = 8;
@@ -46,6 +51,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   DpiClassifier& dpi = classifier();
   DpiFlowSlot slots[kSlots];
   std::int64_t ts = 1700000000000000;
+  // A decoder per input, with small reassembly bounds: no state carries over between inputs.
+  DecoderConfig decoder_config;
+  decoder_config.max_fragment_datagrams = 4;
+  decoder_config.max_fragment_bytes = 8 * 1024;
+  PacketDecoder decoder(decoder_config);
 
   while (size >= 3) {
     const std::uint8_t control = data[0];
@@ -59,9 +69,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     size -= len;
 
     PacketView view;
-    view.ts = ts;
+    const DecodeStatus status =
+        decoder.decode(DLT_RAW, packet.get(), len, static_cast<std::uint32_t>(len), ts, view);
     ts += 1000;
-    if (!outpost::test::parse_ip(packet.get(), len, view)) continue;
+    if (status != DecodeStatus::ok) continue;
     DpiFlowSlot& slot = slots[control & 7u];
     dpi.process(slot, view, (control & 8u) == 0);
     if ((control & 16u) != 0) dpi.finish(slot);

@@ -1,5 +1,7 @@
 #include "support/decoded_capture.h"
 
+#include <pcap/pcap.h>
+
 #include <stdexcept>
 
 #include "capture/packet_source.h"
@@ -97,6 +99,24 @@ std::vector<TransportPacket> read_transport_packets(const std::string& path, std
   }
   if (error != nullptr && !capture.is_open()) *error = capture.error();
   return out;
+}
+
+capture::DecodeStatus decode_ip_packet(const std::uint8_t* ip, std::size_t caplen, rules::TimeUs ts,
+                                       capture::PacketView& out, std::uint32_t wire_len) {
+  // A packet of its own needs no room for reassembly; the smallest bounds keep this cheap.
+  capture::DecoderConfig config;
+  config.max_fragment_datagrams = 1;
+  config.max_fragment_bytes = 1;
+  capture::PacketDecoder decoder(config);
+  if (wire_len == 0) wire_len = static_cast<std::uint32_t>(caplen);
+  const capture::DecodeStatus status = decoder.decode(DLT_RAW, ip, caplen, wire_len, ts, out);
+  // One packet cannot complete a reassembly, so the view lies in `ip`; the decoder's own buffer
+  // would not outlive this call.
+  if (status == capture::DecodeStatus::ok && (out.l3 < ip || out.l3 >= ip + caplen)) {
+    out.l3 = out.payload = nullptr;
+    return capture::DecodeStatus::dropped;
+  }
+  return status;
 }
 
 }  // namespace outpost::test

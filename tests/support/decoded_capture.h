@@ -95,4 +95,9 @@ class TransportPacket {
 // Empty, with a message in `error`, when the file cannot be opened.
 std::vector<TransportPacket> read_transport_packets(const std::string& path, std::string* error = nullptr);
 
+// Decodes one IP packet that starts at `ip` (caplen bytes captured, wire_len on the wire; 0 means
+// caplen) with a decoder of its own, as a raw-IP link delivers it. The view points into `ip`.
+capture::DecodeStatus decode_ip_packet(const std::uint8_t* ip, std::size_t caplen, rules::TimeUs ts,
+                                       capture::PacketView& out, std::uint32_t wire_len = 0);
+
 }  // namespace outpost::test

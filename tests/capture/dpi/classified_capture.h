@@ -10,8 +10,8 @@
 
 #include "capture/dpi/dpi_classifier.h"
 #include "capture/flow/flow_table.h"
-#include "capture/flow/test_frames.h"
 #include "support/corpus.h"
+#include "support/decoded_capture.h"
 #include "support/truth.h"
 
 namespace outpost::test {

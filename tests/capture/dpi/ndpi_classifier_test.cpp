@@ -277,9 +277,7 @@ TEST(NdpiInput, FeedsOnlyTheCapturedBytesOfATruncatedPacket) {
   // Simulate a 100-byte snaplen: the view claims the whole datagram, the buffer ends early.
   p.bytes.resize(100);
   p.bytes.shrink_to_fit();
-  p.view = PacketView{};
-  p.view.ts = 1;
-  test::parse_ip(p.bytes.data(), p.bytes.size(), p.view);
+  ASSERT_EQ(test::decode_ip_packet(p.bytes.data(), p.bytes.size(), 1, p.view, 1028), DecodeStatus::ok);
   ASSERT_EQ(p.view.l3_len, 1028u);
   ASSERT_TRUE(p.view.payload_truncated);
   dpi->process(slot, p.view, true);

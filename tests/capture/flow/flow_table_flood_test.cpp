@@ -10,6 +10,7 @@
 #include "capture/flow/flow_table.h"
 #include "capture/flow/test_frames.h"
 #include "support/corpus.h"
+#include "support/decoded_capture.h"
 
 namespace outpost::capture {
 namespace {
