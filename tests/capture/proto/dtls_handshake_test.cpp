@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "support/corpus.h"
+#include "support/decoded_capture.h"
 #include "support/truth.h"
 #include "tls_builder.h"
-#include "udp_datagrams.h"
 
 namespace outpost::capture::proto {
 namespace {
@@ -353,7 +353,7 @@ struct CorpusSeen : TlsVisitor {
 // that looks like a DTLS ClientHello (either carrier), fed every later datagram.
 CorpusSeen observe_dtls(const std::string& capture) {
   std::string error;
-  const auto datagrams = read_udp_datagrams(test::corpus_path("pcap/" + capture), &error);
+  const auto packets = test::read_transport_packets(test::corpus_path("pcap/" + capture), &error);
   EXPECT_TRUE(error.empty()) << error;
   struct Flow {
     std::string initiator;
@@ -361,13 +361,14 @@ CorpusSeen observe_dtls(const std::string& capture) {
   };
   std::map<std::string, Flow> flows;
   CorpusSeen seen;
-  for (const auto& d : datagrams) {
+  for (const auto& d : packets) {
+    if (!d.udp()) continue;
     Flow& f = flows[d.flow()];
-    if (f.initiator.empty()) f.initiator = d.src;
+    if (f.initiator.empty()) f.initiator = d.src();
     DtlsCarrier carrier = DtlsCarrier::udp;
-    if (!f.dtls && looks_like_dtls_client_hello(d.payload.data(), d.payload.size(), carrier))
+    if (!f.dtls && looks_like_dtls_client_hello(d.payload(), d.payload_len(), carrier))
       f.dtls = std::make_unique<DtlsConnection>(carrier);
-    if (f.dtls) f.dtls->on_datagram(d.src == f.initiator, d.payload.data(), d.payload.size(), seen);
+    if (f.dtls) f.dtls->on_datagram(d.src() == f.initiator, d.payload(), d.payload_len(), seen);
   }
   return seen;
 }

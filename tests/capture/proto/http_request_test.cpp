@@ -11,8 +11,9 @@
 #include <vector>
 
 #include "capture/proto/tcp_sequence.h"
-#include "capture_segments.h"
 #include "support/corpus.h"
+#include "support/decoded_capture.h"
+#include "support/truth.h"
 
 namespace outpost::capture::proto {
 namespace {
@@ -208,7 +209,7 @@ TEST(HttpRequestStream, AcceptsMethodTokenSplitAcrossSegments) {
 
 // ---- real captures -------------------------------------------------------------------------
 
-using test::proto_support::Segment;
+using test::TransportPacket;
 
 struct CaptureHttp : HttpVisitor {
   std::set<std::string> hosts, urls, user_agents;
@@ -224,33 +225,33 @@ struct CaptureHttp : HttpVisitor {
 // parsed as single heads.
 CaptureHttp http_of_capture(const std::string& capture) {
   CaptureHttp out;
-  const auto segments = test::proto_support::read_segments(test::corpus_path("pcap/" + capture));
+  const auto segments = test::read_transport_packets(test::corpus_path("pcap/" + capture));
   struct Conn {
     std::string client;
     TcpSequenceCursor cursor;
     std::unique_ptr<HttpRequestStream> stream = std::make_unique<HttpRequestStream>();
   };
   std::map<std::string, Conn> conns;
-  for (const Segment& s : segments) {
-    if (s.l4 == 17) {
-      if (looks_like_http_request(s.payload.data(), s.payload.size())) {
+  for (const TransportPacket& s : segments) {
+    if (s.udp()) {
+      if (looks_like_http_request(s.payload(), s.payload_len())) {
         HttpRequestHead h;
-        if (parse_http_request_head(s.payload.data(), s.payload.size(), h) == HttpStatus::ok) out.on_request(h);
+        if (parse_http_request_head(s.payload(), s.payload_len(), h) == HttpStatus::ok) out.on_request(h);
       }
       continue;
     }
-    const std::string key = s.src < s.dst ? s.src + "|" + s.dst : s.dst + "|" + s.src;
-    const bool pure_syn = (s.tcp_flags & 0x12) == 0x02;
+    const std::string key = s.flow();
     auto it = conns.find(key);
-    if (it == conns.end() || (pure_syn && it->second.client != s.src)) {
+    if (it == conns.end() || (s.pure_syn() && it->second.client != s.src())) {
       conns.erase(key);
       it = conns.emplace(key, Conn{}).first;
-      it->second.client = s.src;
+      it->second.client = s.src();
     }
     Conn& c = it->second;
-    if (c.client != s.src) continue;
-    if (s.syn()) c.cursor.start(s.seq + 1);
-    const auto span = c.cursor.accept(s.syn() ? s.seq + 1 : s.seq, s.payload.data(), s.payload.size());
+    if (c.client != s.src()) continue;
+    const std::uint32_t seq = s.view().tcp_seq;
+    if (s.syn()) c.cursor.start(seq + 1);
+    const auto span = c.cursor.accept(s.syn() ? seq + 1 : seq, s.payload(), s.payload_len());
     if (span.len != 0) c.stream->feed(span.data, span.len, out);
   }
   return out;
@@ -287,19 +288,14 @@ namespace {
 
 TEST(HttpRequestCorpus, AgreesWithTsharkOnEveryCapture) {
   OUTPOST_REQUIRE_CORPUS();
-  // Encapsulations the test's capture reader does not decode (the parser never sees them).
-  const std::set<std::string> unreadable = {
-      "ndpi__6in4tunnel.pcap", "zeek__nflog-http.pcap", "zeek__gtp1_gn_normal_incl_fragmentation.pcap",
-      "zeek__erspan.pcap", "zeek__gre-aruba.pcap"};
   std::size_t urls = 0;
   for (const std::string& cap : test::corpus_captures()) {
     const auto got = http_of_capture(cap);
     const auto want_urls = truth(cap, "http_url"), want_hosts = truth(cap, "http_host");
     for (const auto& v : got.urls) EXPECT_TRUE(want_urls.count(v)) << cap << " unexpected url " << v;
-    if (!unreadable.count(cap)) {
-      for (const auto& v : want_urls) EXPECT_TRUE(got.urls.count(v)) << cap << " missing url " << v;
-    }
+    for (const auto& v : want_urls) EXPECT_TRUE(got.urls.count(v)) << cap << " missing url " << v;
     for (const auto& v : got.hosts) EXPECT_TRUE(want_hosts.count(v)) << cap << " unexpected host " << v;
+    for (const auto& v : want_hosts) EXPECT_TRUE(got.hosts.count(v)) << cap << " missing host " << v;
     urls += got.urls.size();
   }
   EXPECT_GT(urls, 230u);

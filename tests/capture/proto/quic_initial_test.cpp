@@ -15,8 +15,8 @@
 #include "quic_builder.h"
 #include "quic_rfc_vectors.h"
 #include "support/corpus.h"
+#include "support/decoded_capture.h"
 #include "support/truth.h"
-#include "udp_datagrams.h"
 
 namespace outpost::capture::proto {
 namespace {
@@ -527,7 +527,7 @@ struct CorpusSeen : TlsVisitor {
 // client's first Initial, fed every later datagram of the flow.
 CorpusSeen observe_quic(const std::string& capture, QuicCounters* counters = nullptr) {
   std::string error;
-  const auto datagrams = read_udp_datagrams(test::corpus_path("pcap/" + capture), &error);
+  const auto packets = test::read_transport_packets(test::corpus_path("pcap/" + capture), &error);
   EXPECT_TRUE(error.empty()) << error;
   struct Flow {
     std::string initiator;
@@ -535,12 +535,13 @@ CorpusSeen observe_quic(const std::string& capture, QuicCounters* counters = nul
   };
   std::map<std::string, Flow> flows;
   CorpusSeen seen;
-  for (const auto& d : datagrams) {
+  for (const auto& d : packets) {
+    if (!d.udp()) continue;
     Flow& f = flows[d.flow()];
-    if (f.initiator.empty()) f.initiator = d.src;
-    if (!f.reader && looks_like_quic_initial(d.payload.data(), d.payload.size()))
+    if (f.initiator.empty()) f.initiator = d.src();
+    if (!f.reader && looks_like_quic_initial(d.payload(), d.payload_len()))
       f.reader = std::make_unique<QuicInitialReader>();
-    if (f.reader) f.reader->on_datagram(d.src == f.initiator, d.payload.data(), d.payload.size(), seen);
+    if (f.reader) f.reader->on_datagram(d.src() == f.initiator, d.payload(), d.payload_len(), seen);
   }
   if (counters != nullptr)
     for (const auto& [key, f] : flows)
@@ -584,8 +585,8 @@ TEST(QuicInitialCorpus, DraftTwentyNineInitialOverPppMatchesTshark) {
 TEST(QuicInitialCorpus, FirefoxToCloudflareMatchesTshark) {
   OUTPOST_REQUIRE_CORPUS();
   expect_matches_truth("zeek__firefox-102.13.0esr-blog-cloudflare-com.pcap");
-  // ja4_from_tshark.py gives "..._d3a36745241a" here because tshark's sig_hash_alg field also
-  // holds the delegated_credentials extension's list; JA4 takes signature_algorithms only:
+  // From ja4_from_tshark.py. The hello also carries delegated_credentials, whose algorithm list
+  // JA4 leaves out (tshark shows it in the same sig_hash_alg field):
   // sha256("0005,000a,000d,0015,0017,001c,0022,002b,002d,0033,0039,ff01_0403,0503,0603,0203,
   // 0804,0805,0806,0401,0501,0601,0201") starts 2d2a40a25571.
   EXPECT_EQ(observe_quic("zeek__firefox-102.13.0esr-blog-cloudflare-com.pcap").ja4,

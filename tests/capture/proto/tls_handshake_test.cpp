@@ -10,8 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "capture_segments.h"
 #include "support/corpus.h"
+#include "support/decoded_capture.h"
+#include "support/truth.h"
 #include "tls_builder.h"
 
 namespace outpost::capture::proto {
@@ -266,19 +267,19 @@ struct CaptureTls : TlsVisitor {
 // is the sender of the SYN, else the first sender.
 CaptureTls tls_of_capture(const std::string& capture) {
   CaptureTls out;
-  const auto segments = read_segments(test::corpus_path("pcap/" + capture));
+  const auto segments = test::read_transport_packets(test::corpus_path("pcap/" + capture));
   std::map<std::string, std::string> client_of;  // connection -> client endpoint
   std::map<std::string, TlsConnection> conns;
-  for (const Segment& s : segments) {
-    if (s.l4 != 6) continue;
-    const std::string key = s.src < s.dst ? s.src + "|" + s.dst : s.dst + "|" + s.src;
-    const bool pure_syn = (s.tcp_flags & 0x12) == 0x02;
+  for (const test::TransportPacket& s : segments) {
+    if (!s.tcp()) continue;
+    const std::string key = s.flow();
+    const bool pure_syn = s.pure_syn();
     auto it = client_of.find(key);
-    if (it == client_of.end() || (pure_syn && it->second != s.src)) {
+    if (it == client_of.end() || (pure_syn && it->second != s.src())) {
       if (pure_syn && it != client_of.end()) conns.erase(key);  // port reuse: a new connection
-      client_of[key] = s.src;
+      client_of[key] = s.src();
     }
-    conns[key].on_segment(client_of[key] == s.src, s.seq, s.syn(), s.payload.data(), s.payload.size(), out);
+    conns[key].on_segment(client_of[key] == s.src(), s.view().tcp_seq, s.syn(), s.payload(), s.payload_len(), out);
   }
   for (const auto& [key, c] : conns) {
     out.statuses.push_back(c.client().status());
@@ -350,6 +351,16 @@ TEST(TlsHandshakeCorpus, FindsTheTcpHandshakesOfManySites) {
   EXPECT_EQ(got.ja3.size(), 13u);
   EXPECT_EQ(got.ja3s, truth(cap, "ja3s"));
   EXPECT_EQ(got.certs, truth(cap, "x509_sha1"));
+  // tests/data/proto/ja4_from_tshark.py on the TCP hellos; the Firefox ones carry
+  // delegated_credentials, whose algorithm list JA4 leaves out.
+  EXPECT_EQ(got.ja4, (std::set<std::string>{
+      "t00d0309h2_55b375c5d22e_2d3f7b9fe3d5", "t13d1515h2_8daaf6152771_de4a06bb82e3",
+      "t13d1516h2_8daaf6152771_02713d6af862", "t13d1516h2_8daaf6152771_e5627efa2ab1",
+      "t13d1517h2_8daaf6152771_b0da82dd1658", "t13d1615h2_46e7e9700bed_45f260be83e2",
+      "t13d1713h1_5b57614c22b0_eca864cca44a", "t13d1715h2_5b57614c22b0_3d5424432f57",
+      "t13d1715h2_5b57614c22b0_5c2c66f702b0", "t13d1715h2_5b57614c22b0_7121afd63204",
+      "t13d1815h2_e8a523a41297_3d5424432f57", "t13d3113h2_e8f1e7e78f70_1b3407e2c936",
+      "t13d571100_131602cb7446_24695f2957a7"}));
 }
 
 TEST(TlsHandshakeCorpus, FindsServerHelloAfterAWarningAlert) {
