@@ -19,6 +19,8 @@
 namespace outpost::capture::proto {
 namespace {
 
+using test::truth_values;
+
 using Bytes = std::vector<std::uint8_t>;
 
 // Records everything the parser reports.
@@ -413,11 +415,6 @@ CaptureDns dns_of_capture(const std::string& capture) {
   return out;
 }
 
-std::set<std::string> truth_set(const std::string& capture, const std::string& kind) {
-  const auto v = test::truth_values(capture, kind);
-  return {v.begin(), v.end()};
-}
-
 // Lists the differences readably instead of dumping both sets.
 void expect_same_names(const std::set<std::string>& got, const std::set<std::string>& want) {
   std::size_t shown = 0;
@@ -431,7 +428,7 @@ void expect_same_names(const std::set<std::string>& got, const std::set<std::str
 TEST(DnsMessageCorpus, FindsAllIodineTunnelNames) {
   OUTPOST_REQUIRE_CORPUS();
   const auto got = dns_of_capture("ndpi__dns-tunnel-iodine.pcap");
-  const auto want = truth_set("ndpi__dns-tunnel-iodine.pcap", "dns_query");
+  const auto want = truth_values("ndpi__dns-tunnel-iodine.pcap", "dns_query");
   ASSERT_EQ(want.size(), 222u);
   expect_same_names(got.names, want);
 }
@@ -439,21 +436,21 @@ TEST(DnsMessageCorpus, FindsAllIodineTunnelNames) {
 TEST(DnsMessageCorpus, FindsTheLongDomainName) {
   OUTPOST_REQUIRE_CORPUS();
   const auto got = dns_of_capture("ndpi__dns_long_domainname.pcap");
-  expect_same_names(got.names, truth_set("ndpi__dns_long_domainname.pcap", "dns_query"));
+  expect_same_names(got.names, truth_values("ndpi__dns_long_domainname.pcap", "dns_query"));
   for (DnsStatus s : got.statuses) EXPECT_EQ(s, DnsStatus::ok);
 }
 
 TEST(DnsMessageCorpus, FindsPunycodeNames) {
   OUTPOST_REQUIRE_CORPUS();
   const auto got = dns_of_capture("ndpi__punycode-idn.pcap");
-  expect_same_names(got.names, truth_set("ndpi__punycode-idn.pcap", "dns_query"));
+  expect_same_names(got.names, truth_values("ndpi__punycode-idn.pcap", "dns_query"));
   EXPECT_GT(got.answers, 0u);
 }
 
 TEST(DnsMessageCorpus, KeepsQuestionsOfTruncatedBadPackets) {
   OUTPOST_REQUIRE_CORPUS();
   const auto got = dns_of_capture("ndpi__badpackets.pcap");
-  const auto want = truth_set("ndpi__badpackets.pcap", "dns_query");
+  const auto want = truth_values("ndpi__badpackets.pcap", "dns_query");
   EXPECT_EQ(want.size(), 76u);
   expect_same_names(got.names, want);
   std::size_t bad = 0;
@@ -465,7 +462,7 @@ TEST(DnsMessageCorpus, ReportsOverlongNameInMalformedResponse) {
   OUTPOST_REQUIRE_CORPUS();
   const auto got = dns_of_capture("ndpi__malformed_dns.pcap");
   // tshark shows the second question as "<Name too long>"; we report the status instead.
-  std::set<std::string> want = truth_set("ndpi__malformed_dns.pcap", "dns_query");
+  std::set<std::string> want = truth_values("ndpi__malformed_dns.pcap", "dns_query");
   want.erase("<Name too long>");
   expect_same_names(got.names, want);
   std::size_t too_long = 0;
@@ -476,7 +473,7 @@ TEST(DnsMessageCorpus, ReportsOverlongNameInMalformedResponse) {
 TEST(DnsMessageCorpus, SplitsSeveralMessagesOfOneTcpStream) {
   OUTPOST_REQUIRE_CORPUS();
   const auto got = dns_of_capture("zeek__dns-edns-tcp-keepalive.pcap");
-  expect_same_names(got.names, truth_set("zeek__dns-edns-tcp-keepalive.pcap", "dns_query"));
+  expect_same_names(got.names, truth_values("zeek__dns-edns-tcp-keepalive.pcap", "dns_query"));
   for (DnsStatus s : got.statuses) EXPECT_EQ(s, DnsStatus::ok);
   EXPECT_GE(got.statuses.size(), 4u);  // tshark counts the name in 4 frames
 }
@@ -486,7 +483,7 @@ TEST(DnsMessageCorpus, ReadsDnsOverTcpInFragmentedCapture) {
   const auto got = dns_of_capture("ndpi__dns_fragmented.pcap");
   // The large UDP responses come in IPv4 and IPv6 fragments, reassembled by the decoder; the
   // TCP ones through the framer.
-  const auto want = truth_set("ndpi__dns_fragmented.pcap", "dns_query");
+  const auto want = truth_values("ndpi__dns_fragmented.pcap", "dns_query");
   for (const auto& n : got.names) EXPECT_TRUE(want.count(n)) << n;
   expect_same_names(got.names, want);
   EXPECT_EQ(got.statuses.size(), 43u);  // the DNS messages tshark dissects (-Y dns), all whole
@@ -504,7 +501,7 @@ TEST(DnsMessageCorpus, AgreesWithTsharkOnEveryCapture) {
   std::size_t names = 0;
   for (const std::string& cap : test::corpus_captures()) {
     const auto got = dns_of_capture(cap);
-    auto want = truth_set(cap, "dns_query");
+    auto want = truth_values(cap, "dns_query");
     want.erase("<Name too long>");  // tshark's placeholder; we report name_too_long instead
     for (const auto& n : got.names) EXPECT_TRUE(want.count(n)) << cap << " unexpected " << n;
     for (const auto& n : want) EXPECT_TRUE(got.names.count(n)) << cap << " missing " << n;

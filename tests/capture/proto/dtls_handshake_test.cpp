@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/conversations.h"
 #include "support/corpus.h"
 #include "support/decoded_capture.h"
 #include "support/truth.h"
@@ -355,20 +356,17 @@ CorpusSeen observe_dtls(const std::string& capture) {
   std::string error;
   const auto packets = test::read_transport_packets(test::corpus_path("pcap/" + capture), &error);
   EXPECT_TRUE(error.empty()) << error;
-  struct Flow {
-    std::string initiator;
-    std::unique_ptr<DtlsConnection> dtls;
-  };
-  std::map<std::string, Flow> flows;
+  test::Conversations conversations;
+  std::map<std::string, std::unique_ptr<DtlsConnection>> flows;
   CorpusSeen seen;
   for (const auto& d : packets) {
     if (!d.udp()) continue;
-    Flow& f = flows[d.flow()];
-    if (f.initiator.empty()) f.initiator = d.src();
+    const test::ConversationStep step = conversations.follow(d);
+    std::unique_ptr<DtlsConnection>& dtls = flows[step.key];
     DtlsCarrier carrier = DtlsCarrier::udp;
-    if (!f.dtls && looks_like_dtls_client_hello(d.payload(), d.payload_len(), carrier))
-      f.dtls = std::make_unique<DtlsConnection>(carrier);
-    if (f.dtls) f.dtls->on_datagram(d.src() == f.initiator, d.payload(), d.payload_len(), seen);
+    if (!dtls && looks_like_dtls_client_hello(d.payload(), d.payload_len(), carrier))
+      dtls = std::make_unique<DtlsConnection>(carrier);
+    if (dtls) dtls->on_datagram(step.from_initiator, d.payload(), d.payload_len(), seen);
   }
   return seen;
 }

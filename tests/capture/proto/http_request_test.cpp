@@ -11,12 +11,15 @@
 #include <vector>
 
 #include "capture/proto/tcp_sequence.h"
+#include "support/conversations.h"
 #include "support/corpus.h"
 #include "support/decoded_capture.h"
 #include "support/truth.h"
 
 namespace outpost::capture::proto {
 namespace {
+
+using test::truth_values;
 
 const std::uint8_t* bytes(const std::string& s) { return reinterpret_cast<const std::uint8_t*>(s.data()); }
 
@@ -227,10 +230,10 @@ CaptureHttp http_of_capture(const std::string& capture) {
   CaptureHttp out;
   const auto segments = test::read_transport_packets(test::corpus_path("pcap/" + capture));
   struct Conn {
-    std::string client;
     TcpSequenceCursor cursor;
     std::unique_ptr<HttpRequestStream> stream = std::make_unique<HttpRequestStream>();
   };
+  test::Conversations conversations;
   std::map<std::string, Conn> conns;
   for (const TransportPacket& s : segments) {
     if (s.udp()) {
@@ -240,15 +243,10 @@ CaptureHttp http_of_capture(const std::string& capture) {
       }
       continue;
     }
-    const std::string key = s.flow();
-    auto it = conns.find(key);
-    if (it == conns.end() || (s.pure_syn() && it->second.client != s.src())) {
-      conns.erase(key);
-      it = conns.emplace(key, Conn{}).first;
-      it->second.client = s.src();
-    }
-    Conn& c = it->second;
-    if (c.client != s.src()) continue;
+    const test::ConversationStep step = conversations.follow(s);
+    if (step.restarted) conns.erase(step.key);
+    Conn& c = conns[step.key];
+    if (!step.from_initiator) continue;
     const std::uint32_t seq = s.view().tcp_seq;
     if (s.syn()) c.cursor.start(seq + 1);
     const auto span = c.cursor.accept(s.syn() ? seq + 1 : seq, s.payload(), s.payload_len());
@@ -257,18 +255,13 @@ CaptureHttp http_of_capture(const std::string& capture) {
   return out;
 }
 
-std::set<std::string> truth(const std::string& capture, const std::string& kind) {
-  const auto v = test::truth_values(capture, kind);
-  return {v.begin(), v.end()};
-}
-
 TEST(HttpRequestCorpus, FindsEveryUrlOfTheBroOrgBrowsingSession) {
   OUTPOST_REQUIRE_CORPUS();
   const std::string cap = "zeek__bro.org.pcap";
   const auto got = http_of_capture(cap);
-  EXPECT_EQ(truth(cap, "http_url").size(), 31u);
-  EXPECT_EQ(got.urls, truth(cap, "http_url"));
-  EXPECT_EQ(got.hosts, truth(cap, "http_host"));
+  EXPECT_EQ(truth_values(cap, "http_url").size(), 31u);
+  EXPECT_EQ(got.urls, truth_values(cap, "http_url"));
+  EXPECT_EQ(got.hosts, truth_values(cap, "http_host"));
   EXPECT_FALSE(got.user_agents.empty());
 }
 
@@ -276,8 +269,8 @@ TEST(HttpRequestCorpus, FindsHostsAndUrlsOfMixedAppCaptureIncludingSsdp) {
   OUTPOST_REQUIRE_CORPUS();
   const std::string cap = "ndpi__1kxun.pcap";
   const auto got = http_of_capture(cap);
-  EXPECT_EQ(got.urls, truth(cap, "http_url"));
-  EXPECT_EQ(got.hosts, truth(cap, "http_host"));
+  EXPECT_EQ(got.urls, truth_values(cap, "http_url"));
+  EXPECT_EQ(got.hosts, truth_values(cap, "http_host"));
 }
 
 }  // namespace
@@ -291,7 +284,7 @@ TEST(HttpRequestCorpus, AgreesWithTsharkOnEveryCapture) {
   std::size_t urls = 0;
   for (const std::string& cap : test::corpus_captures()) {
     const auto got = http_of_capture(cap);
-    const auto want_urls = truth(cap, "http_url"), want_hosts = truth(cap, "http_host");
+    const auto want_urls = truth_values(cap, "http_url"), want_hosts = truth_values(cap, "http_host");
     for (const auto& v : got.urls) EXPECT_TRUE(want_urls.count(v)) << cap << " unexpected url " << v;
     for (const auto& v : want_urls) EXPECT_TRUE(got.urls.count(v)) << cap << " missing url " << v;
     for (const auto& v : got.hosts) EXPECT_TRUE(want_hosts.count(v)) << cap << " unexpected host " << v;

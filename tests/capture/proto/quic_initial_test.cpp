@@ -14,6 +14,7 @@
 
 #include "quic_builder.h"
 #include "quic_rfc_vectors.h"
+#include "support/conversations.h"
 #include "support/corpus.h"
 #include "support/decoded_capture.h"
 #include "support/truth.h"
@@ -529,25 +530,22 @@ CorpusSeen observe_quic(const std::string& capture, QuicCounters* counters = nul
   std::string error;
   const auto packets = test::read_transport_packets(test::corpus_path("pcap/" + capture), &error);
   EXPECT_TRUE(error.empty()) << error;
-  struct Flow {
-    std::string initiator;
-    std::unique_ptr<QuicInitialReader> reader;
-  };
-  std::map<std::string, Flow> flows;
+  test::Conversations conversations;
+  std::map<std::string, std::unique_ptr<QuicInitialReader>> flows;
   CorpusSeen seen;
   for (const auto& d : packets) {
     if (!d.udp()) continue;
-    Flow& f = flows[d.flow()];
-    if (f.initiator.empty()) f.initiator = d.src();
-    if (!f.reader && looks_like_quic_initial(d.payload(), d.payload_len()))
-      f.reader = std::make_unique<QuicInitialReader>();
-    if (f.reader) f.reader->on_datagram(d.src() == f.initiator, d.payload(), d.payload_len(), seen);
+    const test::ConversationStep step = conversations.follow(d);
+    std::unique_ptr<QuicInitialReader>& reader = flows[step.key];
+    if (!reader && looks_like_quic_initial(d.payload(), d.payload_len()))
+      reader = std::make_unique<QuicInitialReader>();
+    if (reader) reader->on_datagram(step.from_initiator, d.payload(), d.payload_len(), seen);
   }
   if (counters != nullptr)
-    for (const auto& [key, f] : flows)
-      if (f.reader) {
-        counters->initials_decrypted += f.reader->counters().initials_decrypted;
-        counters->decrypt_failures += f.reader->counters().decrypt_failures;
+    for (const auto& [key, reader] : flows)
+      if (reader) {
+        counters->initials_decrypted += reader->counters().initials_decrypted;
+        counters->decrypt_failures += reader->counters().decrypt_failures;
       }
   return seen;
 }

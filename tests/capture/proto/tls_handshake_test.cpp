@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/conversations.h"
 #include "support/corpus.h"
 #include "support/decoded_capture.h"
 #include "support/truth.h"
@@ -17,6 +18,8 @@
 
 namespace outpost::capture::proto {
 namespace {
+
+using test::truth_values;
 
 using namespace test::proto_support;
 
@@ -268,18 +271,14 @@ struct CaptureTls : TlsVisitor {
 CaptureTls tls_of_capture(const std::string& capture) {
   CaptureTls out;
   const auto segments = test::read_transport_packets(test::corpus_path("pcap/" + capture));
-  std::map<std::string, std::string> client_of;  // connection -> client endpoint
+  test::Conversations conversations;
   std::map<std::string, TlsConnection> conns;
   for (const test::TransportPacket& s : segments) {
     if (!s.tcp()) continue;
-    const std::string key = s.flow();
-    const bool pure_syn = s.pure_syn();
-    auto it = client_of.find(key);
-    if (it == client_of.end() || (pure_syn && it->second != s.src())) {
-      if (pure_syn && it != client_of.end()) conns.erase(key);  // port reuse: a new connection
-      client_of[key] = s.src();
-    }
-    conns[key].on_segment(client_of[key] == s.src(), s.view().tcp_seq, s.syn(), s.payload(), s.payload_len(), out);
+    const test::ConversationStep step = conversations.follow(s);
+    if (step.restarted) conns.erase(step.key);  // port reuse: a new connection
+    conns[step.key].on_segment(step.from_initiator, s.view().tcp_seq, s.syn(), s.payload(),
+                               s.payload_len(), out);
   }
   for (const auto& [key, c] : conns) {
     out.statuses.push_back(c.client().status());
@@ -288,19 +287,19 @@ CaptureTls tls_of_capture(const std::string& capture) {
   return out;
 }
 
-std::set<std::string> truth(const std::string& capture, const std::string& kind) {
-  const auto v = test::truth_values(capture, kind);
-  return {v.begin(), v.end()};
+// Every SNI, JA3, JA3S and certificate hash tshark sees in the capture, and no other.
+void expect_same_as_tshark(const CaptureTls& got, const std::string& cap) {
+  EXPECT_EQ(got.snis, truth_values(cap, "tls_sni")) << cap;
+  EXPECT_EQ(got.ja3, truth_values(cap, "ja3")) << cap;
+  EXPECT_EQ(got.ja3s, truth_values(cap, "ja3s")) << cap;
+  EXPECT_EQ(got.certs, truth_values(cap, "x509_sha1")) << cap;
 }
 
 TEST(TlsHandshakeCorpus, MatchesTsharkOnFirefoxSession) {
   OUTPOST_REQUIRE_CORPUS();
   const std::string cap = "ndpi__443-firefox.pcap";
   const auto got = tls_of_capture(cap);
-  EXPECT_EQ(got.snis, truth(cap, "tls_sni"));
-  EXPECT_EQ(got.ja3, truth(cap, "ja3"));
-  EXPECT_EQ(got.ja3s, truth(cap, "ja3s"));
-  EXPECT_EQ(got.certs, truth(cap, "x509_sha1"));
+  expect_same_as_tshark(got, cap);
   // Derived independently from tshark's dissection by tests/data/proto/ja4_from_tshark.py.
   EXPECT_EQ(got.ja4, std::set<std::string>{"t13d1814h2_29a2cd9e9f10_d267a5f792d4"});
 }
@@ -310,19 +309,14 @@ TEST(TlsHandshakeCorpus, HashesAllThreeCertificatesOfMaliciousChain) {
   const std::string cap = "ndpi__tls_malicious_sha1.pcapng";
   const auto got = tls_of_capture(cap);
   EXPECT_EQ(got.certs.size(), 3u);
-  EXPECT_EQ(got.certs, truth(cap, "x509_sha1"));
-  EXPECT_EQ(got.snis, truth(cap, "tls_sni"));
-  EXPECT_EQ(got.ja3, truth(cap, "ja3"));
-  EXPECT_EQ(got.ja3s, truth(cap, "ja3s"));
+  expect_same_as_tshark(got, cap);
 }
 
 TEST(TlsHandshakeCorpus, FingerprintsClientHelloWithHundredsOfCipherSuites) {
   OUTPOST_REQUIRE_CORPUS();
   const std::string cap = "ndpi__ja3_lots_of_cipher_suites.pcap";
   const auto got = tls_of_capture(cap);
-  EXPECT_EQ(got.ja3, truth(cap, "ja3"));
-  EXPECT_EQ(got.ja3s, truth(cap, "ja3s"));
-  EXPECT_EQ(got.certs, truth(cap, "x509_sha1"));
+  expect_same_as_tshark(got, cap);
   EXPECT_EQ(got.ja4, std::set<std::string>{"t12i990300_28808c40d9f1_1e2a54cae03f"});
 }
 
@@ -330,10 +324,7 @@ TEST(TlsHandshakeCorpus, ReadsSelfSignedCertificateOverNullLinkType) {
   OUTPOST_REQUIRE_CORPUS();
   const std::string cap = "ndpi__selfsigned.pcap";
   const auto got = tls_of_capture(cap);
-  EXPECT_EQ(got.snis, truth(cap, "tls_sni"));
-  EXPECT_EQ(got.ja3, truth(cap, "ja3"));
-  EXPECT_EQ(got.ja3s, truth(cap, "ja3s"));
-  EXPECT_EQ(got.certs, truth(cap, "x509_sha1"));
+  expect_same_as_tshark(got, cap);
 }
 
 TEST(TlsHandshakeCorpus, FindsTheTcpHandshakesOfManySites) {
@@ -343,14 +334,14 @@ TEST(TlsHandshakeCorpus, FindsTheTcpHandshakesOfManySites) {
   // The truth also holds QUIC ClientHellos (tshark decrypts QUIC Initials); over TCP tshark
   // sees 55 SNIs, 13 JA3, 18 JA3S and 29 certificates
   // (tshark -Y 'tcp and tls.handshake.type==1' -T fields -e ..., sorted and de-duplicated).
-  const auto want_sni = truth(cap, "tls_sni");
-  const auto want_ja3 = truth(cap, "ja3");
+  const auto want_sni = truth_values(cap, "tls_sni");
+  const auto want_ja3 = truth_values(cap, "ja3");
   for (const auto& v : got.snis) EXPECT_TRUE(want_sni.count(v)) << v;
   for (const auto& v : got.ja3) EXPECT_TRUE(want_ja3.count(v)) << v;
   EXPECT_EQ(got.snis.size(), 55u);
   EXPECT_EQ(got.ja3.size(), 13u);
-  EXPECT_EQ(got.ja3s, truth(cap, "ja3s"));
-  EXPECT_EQ(got.certs, truth(cap, "x509_sha1"));
+  EXPECT_EQ(got.ja3s, truth_values(cap, "ja3s"));
+  EXPECT_EQ(got.certs, truth_values(cap, "x509_sha1"));
   // tests/data/proto/ja4_from_tshark.py on the TCP hellos; the Firefox ones carry
   // delegated_credentials, whose algorithm list JA4 leaves out.
   EXPECT_EQ(got.ja4, (std::set<std::string>{
@@ -368,19 +359,14 @@ TEST(TlsHandshakeCorpus, FindsServerHelloAfterAWarningAlert) {
   // The server of tcp.stream 3 opens with Alert(warning, unrecognized_name), then ServerHello.
   const std::string cap = "ndpi__http_ipv6.pcap";
   const auto got = tls_of_capture(cap);
-  EXPECT_EQ(got.snis, truth(cap, "tls_sni"));
-  EXPECT_EQ(got.ja3, truth(cap, "ja3"));
-  EXPECT_EQ(got.ja3s, truth(cap, "ja3s"));
-  EXPECT_EQ(got.certs, truth(cap, "x509_sha1"));
+  expect_same_as_tshark(got, cap);
 }
 
 TEST(TlsHandshakeCorpus, ReadsTls13EchOuterHellos) {
   OUTPOST_REQUIRE_CORPUS();
   const std::string cap = "zeek__tls13-ech.pcap";
   const auto got = tls_of_capture(cap);
-  EXPECT_EQ(got.snis, truth(cap, "tls_sni"));
-  EXPECT_EQ(got.ja3, truth(cap, "ja3"));
-  EXPECT_EQ(got.ja3s, truth(cap, "ja3s"));
+  expect_same_as_tshark(got, cap);
   EXPECT_EQ(got.ja4, std::set<std::string>{"t13d1517h2_8daaf6152771_b1ff8ab2d16f"});
 }
 
@@ -396,8 +382,9 @@ TEST(TlsHandshakeCorpus, ReportsOnlyValuesTsharkAlsoSeesInEveryCapture) {
   for (const std::string& cap : test::corpus_captures()) {
     const auto got = tls_of_capture(cap);
     ++captures;
-    const auto sni = truth(cap, "tls_sni"), ja3 = truth(cap, "ja3"), ja3s = truth(cap, "ja3s");
-    auto certs = truth(cap, "x509_sha1");
+    const auto sni = truth_values(cap, "tls_sni"), ja3 = truth_values(cap, "ja3");
+    const auto ja3s = truth_values(cap, "ja3s");
+    auto certs = truth_values(cap, "x509_sha1");
     // In ndpi__malware.pcap (frames 32-37) the capture misses the segment after the one that
     // carries the first certificate of a chain. tshark reports no certificate of a message it
     // cannot reassemble; we hash each certificate as it passes, so the complete first one is
