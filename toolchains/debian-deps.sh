@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages a profile needs, only those missing, then checks they are
 # all installed. Profiles: build (compile outpost), test (+ clang sanitizers, schema checks),
+# fuzz (tests/fuzz/campaign: clang, tshark and python3-cryptography for seeds),
 # bench (+ the peers and tools of tests/bench). Usage: toolchains/debian-deps.sh build [test] [bench]
 set -euo pipefail
 
 declare -A PROFILE
 PROFILE[build]="g++ cmake ninja-build pkg-config libpcap-dev libndpi-dev libboost-dev libmbedtls-dev libcereal-dev rapidjson-dev zlib1g-dev libgtest-dev googletest"
 PROFILE[test]="clang-14 libclang-rt-14-dev python3 python3-jsonschema"
+PROFILE[fuzz]="clang-14 libclang-rt-14-dev python3 tshark python3-cryptography"
 PROFILE[bench]="libndpi-bin tcpreplay wireshark-common valgrind hyperfine time"
 
 wanted=()
 for p in "$@"; do
-  [[ -n "${PROFILE[$p]:-}" ]] || { echo "debian-deps: unknown profile '$p' (build, test, bench)" >&2; exit 2; }
+  [[ -n "${PROFILE[$p]:-}" ]] || { echo "debian-deps: unknown profile '$p' (build, test, fuzz, bench)" >&2; exit 2; }
   # shellcheck disable=SC2206
   wanted+=(${PROFILE[$p]})
 done
