@@ -84,6 +84,30 @@ enum class Direction : std::uint8_t {
 };
 std::string_view direction_name(Direction d) noexcept;
 
+// What a TLS certificate says about itself (the x509-certificate SCO, STIX 2.1 §6.17), carried
+// by x509_sha1 observations so patterns on more than the hash can be evaluated. Views are valid
+// during the callback only; empty / kNoFactTime / -1 when the producer does not know.
+inline constexpr TimeUs kNoFactTime = INT64_MIN;
+struct CertificateFacts {
+  std::string_view sha256;         // hex, lowercase
+  std::string_view serial_number;  // lowercase hex byte pairs joined by ':' ("0c:48:73:...")
+  std::string_view subject;        // RFC 4514 string ("CN=example.com,O=Example,C=US")
+  std::string_view issuer;
+  TimeUs not_before = kNoFactTime;  // validity (RFC 5280 §4.1.2.5)
+  TimeUs not_after = kNoFactTime;
+  std::int8_t self_signed = -1;     // 1: issuer and subject are the same name; -1 unknown
+};
+
+// What is known of a transferred file (the file SCO, STIX 2.1 §6.7), carried by http_file_* and
+// http_upload_* observations: the value is one of its hashes, these are all of them.
+struct FileFacts {
+  std::string_view md5, sha1, sha256;  // hex, lowercase; empty when not computed
+  std::string_view name;               // Content-Disposition file name, else the URL's last segment
+  std::string_view mime_type;          // Content-Type without parameters
+  std::string_view url;                // the request URL
+  std::int64_t size = -1;              // bytes of the (decoded) body
+};
+
 struct Observation {
   ObservationKind kind = ObservationKind::dst_ip;
   std::string_view value;    // normalised value (lowercase names, no trailing dot, ...)
@@ -98,6 +122,8 @@ struct Observation {
   std::uint16_t local_port = 0;
   std::uint16_t remote_port = 0;
   Device device;               // LAN device this observation belongs to
+  const CertificateFacts* certificate = nullptr;  // x509_sha1: the certificate's other facts
+  const FileFacts* file = nullptr;                // http_file_* / http_upload_*: the file's facts
 };
 
 }  // namespace outpost::rules
