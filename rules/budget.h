@@ -32,6 +32,13 @@ class MemoryBudget {
     return true;
   }
 
+  // Accounts a change that has already been decided (e.g. the final size of something whose
+  // growth was approved piecemeal): never refused, may leave used() above the limit.
+  void adjust(std::size_t old_bytes, std::size_t new_bytes) noexcept {
+    used_ = used_ - old_bytes + new_bytes;
+    if (used_ > peak_) peak_ = used_;
+  }
+
   std::size_t limit() const noexcept { return limit_; }
   std::size_t used() const noexcept { return used_; }
   std::size_t peak() const noexcept { return peak_; }

@@ -1,11 +1,11 @@
 // IPv4 / IPv6 addresses and networks. One table keyed by (network bytes, prefix length) plus a
-// bitmap of the prefix lengths present; a lookup masks the observed address to each present
-// length, longest first, and reports every entry found (any-prefix match: each CIDR is its own
-// indicator). At most 32 (IPv4) or 128 (IPv6) probes, in practice the handful of lengths a
-// feed uses.
+// bitmap of the prefix lengths present (meta()); a lookup masks the observed address to each
+// present length, longest first, and reports every entry found (any-prefix match: each CIDR is
+// its own indicator). At most 32 (IPv4) or 128 (IPv6) probes, in practice the handful of
+// lengths a feed uses.
 
 #include "rules/sets/modules.h"
-#include "rules/sets/open_table.h"
+#include "rules/sets/table.h"
 
 namespace outpost::rules::sets {
 namespace {
@@ -16,23 +16,12 @@ class AddressSet final : public TermSet {
   static constexpr std::uint8_t kFamily = Bytes == 4 ? 4 : 6;
 
  public:
-  explicit AddressSet(MemoryBudget& budget) : table_(budget) {}
-
-  IndicatorType type() const noexcept override { return Bytes == 4 ? IndicatorType::ipv4 : IndicatorType::ipv6; }
-
-  AddResult add(std::string_view canonical, EntryOwner owner) override {
-    IpPrefix p;
-    if (!parse_ip_prefix(canonical, p) || p.address.family != kFamily) return AddResult::invalid;
-    std::uint8_t key[Bytes + 1];
-    std::memcpy(key, p.address.bytes, Bytes);
-    key[Bytes] = p.length;
-    const AddResult r = table_.add(key, owner);
-    if (r == AddResult::added) lengths_[p.length / 64] |= std::uint64_t{1} << (p.length % 64);
-    return r;
-  }
+  explicit AddressSet(MemoryBudget& budget)
+      : TermSet(Bytes == 4 ? IndicatorType::ipv4 : IndicatorType::ipv6, budget,
+                {{RecordLayout::fixed, Bytes + 1, &hash_bytes}}) {}
 
   void lookup(std::string_view observed, TermVisitor& visitor) const override {
-    if (table_.size() == 0) return;
+    if (empty()) return;
     IpAddress ip;
     if (!parse_ip(observed, ip)) return;
     if (kFamily == 4 && ip.family == 6) {
@@ -44,7 +33,7 @@ class AddressSet final : public TermSet {
     }
     if (ip.family != kFamily) return;
     for (unsigned len = kBits; len >= 1; --len) {
-      if ((lengths_[len / 64] >> (len % 64) & 1) == 0) continue;
+      if ((meta_[len / 64] >> (len % 64) & 1) == 0) continue;
       std::uint8_t key[Bytes + 1];
       for (unsigned i = 0; i < Bytes; ++i) {
         const unsigned bit0 = i * 8;
@@ -56,63 +45,79 @@ class AddressSet final : public TermSet {
       key[Bytes] = static_cast<std::uint8_t>(len);
       char text[64];
       std::size_t text_len = 0;
-      table_.for_each(key, [&](EntryOwner owner) {
-        if (text_len == 0) {
-          IpPrefix p;
-          p.address.family = kFamily;
-          std::memcpy(p.address.bytes, key, Bytes);
-          p.length = static_cast<std::uint8_t>(len);
-          text_len = format_ip_prefix(p, text);
-        }
+      const std::uint32_t h = hash_bytes(key, Bytes + 1);
+      table_for(0, h).find(h, key, [&](EntryOwner owner) {
+        if (text_len == 0) text_len = format(0, key, Bytes + 1, text);
         visitor.on_hit(owner, std::string_view(text, text_len), true);
       });
     }
   }
 
-  void compact() override { table_.compact(); }
-  std::size_t size() const noexcept override { return table_.size(); }
-  std::size_t memory_bytes() const noexcept override { return table_.memory_bytes(); }
-
- private:
-  FixedKeyTable<Bytes + 1> table_;
-  std::uint64_t lengths_[3] = {0, 0, 0};  // bit n: some entry has prefix length n
+ protected:
+  bool encode(std::string_view canonical, std::uint8_t* key, std::size_t& size, std::size_t& family) const override {
+    IpPrefix p;
+    if (!parse_ip_prefix(canonical, p) || p.address.family != kFamily) return false;
+    std::memcpy(key, p.address.bytes, Bytes);
+    key[Bytes] = p.length;
+    size = Bytes + 1;
+    family = 0;
+    return true;
+  }
+  std::size_t format(std::size_t, const std::uint8_t* key, std::size_t, char* out) const override {
+    IpPrefix p;
+    p.address.family = kFamily;
+    std::memcpy(p.address.bytes, key, Bytes);
+    p.length = key[Bytes];
+    return format_ip_prefix(p, out);
+  }
+  void on_added(std::size_t, const std::uint8_t* key, std::size_t) override {
+    const unsigned len = key[Bytes];
+    if (len <= kBits) meta_[len / 64] |= std::uint64_t{1} << (len % 64);
+  }
+  std::unique_ptr<TermSet> make_empty() const override { return std::make_unique<AddressSet>(budget()); }
 };
 
+// address:port of a flow's remote end: IPv4 keys (4 + 2 bytes) and IPv6 keys (16 + 2) in two
+// families, so IPv4 entries do not pay for IPv6 width.
 class IpPortSet final : public TermSet {
  public:
-  explicit IpPortSet(MemoryBudget& budget) : v4_(budget), v6_(budget) {}
-
-  IndicatorType type() const noexcept override { return IndicatorType::ip_port; }
-
-  AddResult add(std::string_view canonical, EntryOwner owner) override {
-    IpAddress ip;
-    std::uint16_t port = 0;
-    if (!parse_ip_port(canonical, ip, port)) return AddResult::invalid;
-    std::uint8_t key[18];
-    const std::size_t n = make_key(ip, port, key);
-    return n == 6 ? v4_.add(key, owner) : v6_.add(key, owner);
-  }
+  explicit IpPortSet(MemoryBudget& budget)
+      : TermSet(IndicatorType::ip_port, budget,
+                {{RecordLayout::fixed, 6, &hash_bytes}, {RecordLayout::fixed, 18, &hash_bytes}}) {}
 
   void lookup(std::string_view observed, TermVisitor& visitor) const override {
-    if (size() == 0) return;
+    if (empty()) return;
     IpAddress ip;
     std::uint16_t port = 0;
     if (!parse_ip_port(observed, ip, port)) return;
     std::uint8_t key[18];
     const std::size_t n = make_key(ip, port, key);
     char text[64];
-    const std::size_t text_len = format_ip_port(ip, port, text);
-    auto hit = [&](EntryOwner owner) { visitor.on_hit(owner, std::string_view(text, text_len), true); };
-    if (n == 6) v4_.for_each(key, hit);
-    else v6_.for_each(key, hit);
+    std::size_t text_len = 0;
+    const std::uint32_t h = hash_bytes(key, n);
+    table_for(n == 6 ? 0 : 1, h).find(h, key, [&](EntryOwner owner) {
+      if (text_len == 0) text_len = format_ip_port(ip, port, text);
+      visitor.on_hit(owner, std::string_view(text, text_len), true);
+    });
   }
 
-  void compact() override {
-    v4_.compact();
-    v6_.compact();
+ protected:
+  bool encode(std::string_view canonical, std::uint8_t* key, std::size_t& size, std::size_t& family) const override {
+    IpAddress ip;
+    std::uint16_t port = 0;
+    if (!parse_ip_port(canonical, ip, port)) return false;
+    size = make_key(ip, port, key);
+    family = size == 6 ? 0 : 1;
+    return true;
   }
-  std::size_t size() const noexcept override { return v4_.size() + v6_.size(); }
-  std::size_t memory_bytes() const noexcept override { return v4_.memory_bytes() + v6_.memory_bytes(); }
+  std::size_t format(std::size_t, const std::uint8_t* key, std::size_t size, char* out) const override {
+    IpAddress ip;
+    const std::size_t n = size - 2;
+    ip.family = n == 4 ? 4 : 6;
+    std::memcpy(ip.bytes, key, n);
+    return format_ip_port(ip, static_cast<std::uint16_t>(key[n] << 8 | key[n + 1]), out);
+  }
+  std::unique_ptr<TermSet> make_empty() const override { return std::make_unique<IpPortSet>(budget()); }
 
  private:
   static std::size_t make_key(const IpAddress& ip, std::uint16_t port, std::uint8_t* key) {
@@ -122,9 +127,6 @@ class IpPortSet final : public TermSet {
     key[n + 1] = static_cast<std::uint8_t>(port);
     return n + 2;
   }
-
-  FixedKeyTable<6> v4_;
-  FixedKeyTable<18> v6_;
 };
 
 }  // namespace

@@ -4,51 +4,50 @@
 #include <cctype>
 
 #include "rules/sets/modules.h"
-#include "rules/sets/open_table.h"
+#include "rules/sets/table.h"
 
 namespace outpost::rules::sets {
 namespace {
 
-template <std::size_t N>
 class DigestSet final : public TermSet {
  public:
-  DigestSet(IndicatorType type, MemoryBudget& budget) : type_(type), table_(budget) {}
-
-  IndicatorType type() const noexcept override { return type_; }
-
-  AddResult add(std::string_view canonical, EntryOwner owner) override {
-    std::uint8_t key[N];
-    if (!parse_hex(canonical, key, N)) return AddResult::invalid;
-    return table_.add(key, owner);
-  }
+  DigestSet(IndicatorType type, MemoryBudget& budget)
+      : TermSet(type, budget, {{RecordLayout::fixed, static_cast<std::uint32_t>(digest_size(type)), &hash_bytes}}),
+        n_(digest_size(type)) {}
 
   void lookup(std::string_view observed, TermVisitor& visitor) const override {
     while (!observed.empty() && std::isspace(static_cast<unsigned char>(observed.back()))) observed.remove_suffix(1);
-    std::uint8_t key[N];
-    if (table_.size() == 0 || !parse_hex(observed, key, N)) return;
-    char text[2 * N];
-    format_hex(key, N, text);
-    table_.for_each(key, [&](EntryOwner owner) { visitor.on_hit(owner, std::string_view(text, 2 * N), true); });
+    std::uint8_t key[32];
+    if (empty() || !parse_hex(observed, key, n_)) return;
+    char text[64];
+    format_hex(key, n_, text);
+    const std::uint32_t h = hash_bytes(key, n_);
+    table_for(0, h).find(h, key, [&](EntryOwner owner) { visitor.on_hit(owner, std::string_view(text, 2 * n_), true); });
   }
 
-  void compact() override { table_.compact(); }
-  std::size_t size() const noexcept override { return table_.size(); }
-  std::size_t memory_bytes() const noexcept override { return table_.memory_bytes(); }
+ protected:
+  bool encode(std::string_view canonical, std::uint8_t* key, std::size_t& size, std::size_t& family) const override {
+    if (!parse_hex(canonical, key, n_)) return false;
+    size = n_;
+    family = 0;
+    return true;
+  }
+  std::size_t format(std::size_t, const std::uint8_t* key, std::size_t size, char* out) const override {
+    format_hex(key, size, out);
+    return 2 * size;
+  }
+  std::unique_ptr<TermSet> make_empty() const override { return std::make_unique<DigestSet>(type(), budget()); }
 
  private:
-  IndicatorType type_;
-  FixedKeyTable<N> table_;
+  std::size_t n_;
 };
 
 }  // namespace
 
 std::unique_ptr<TermSet> make_digest_set(IndicatorType type, MemoryBudget& budget) {
-  switch (digest_size(type)) {
-    case 16: return std::make_unique<DigestSet<16>>(type, budget);
-    case 20: return std::make_unique<DigestSet<20>>(type, budget);
-    case 32: return std::make_unique<DigestSet<32>>(type, budget);
-    default: return nullptr;
-  }
+  const std::size_t n = digest_size(type);
+  if (n != 16 && n != 20 && n != 32) return nullptr;
+  return std::make_unique<DigestSet>(type, budget);
 }
 
 }  // namespace outpost::rules::sets

@@ -4,7 +4,7 @@
 // 127 probes for the longest legal name, independent of the set's size.
 
 #include "rules/sets/modules.h"
-#include "rules/sets/open_table.h"
+#include "rules/sets/table.h"
 
 namespace outpost::rules::sets {
 namespace {
@@ -13,25 +13,19 @@ std::uint32_t finish(std::uint32_t state, std::size_t len) noexcept {
   return fmix32(state ^ static_cast<std::uint32_t>(len));
 }
 
-std::uint32_t hash_from_right(std::string_view s) noexcept {
+std::uint32_t hash_from_right(const std::uint8_t* s, std::size_t n) noexcept {
   std::uint32_t h = kFnvBasis;
-  for (std::size_t i = s.size(); i-- > 0;) h = fnv_step(h, static_cast<std::uint8_t>(s[i]));
-  return finish(h, s.size());
+  for (std::size_t i = n; i-- > 0;) h = fnv_step(h, s[i]);
+  return finish(h, n);
 }
 
 class DomainSet final : public TermSet {
  public:
-  explicit DomainSet(MemoryBudget& budget) : table_(budget, &hash_from_right) {}
-
-  IndicatorType type() const noexcept override { return IndicatorType::domain; }
-
-  AddResult add(std::string_view canonical, EntryOwner owner) override {
-    if (!is_dns_name(canonical, false)) return AddResult::invalid;
-    return table_.add(canonical, owner);
-  }
+  explicit DomainSet(MemoryBudget& budget)
+      : TermSet(IndicatorType::domain, budget, {{RecordLayout::string, 0, &hash_from_right}}) {}
 
   void lookup(std::string_view observed, TermVisitor& visitor) const override {
-    if (table_.size() == 0) return;
+    if (empty()) return;
     char buf[kMaxDomainLength + 1];
     const std::size_t n = normalise_domain(observed, buf, sizeof buf);
     if (n == 0) return;
@@ -47,18 +41,26 @@ class DomainSet final : public TermSet {
       const bool whole = i == 0;
       if (!whole && (first_dot_from_right == std::string_view::npos || i > first_dot_from_right)) continue;
       const std::string_view suffix = name.substr(i);
-      table_.for_each(finish(h, suffix.size()), suffix, [&](EntryOwner owner, std::string_view term) {
+      const std::uint32_t sh = finish(h, suffix.size());
+      table_for(0, sh).find(sh, suffix, [&](EntryOwner owner, std::string_view term) {
         visitor.on_hit(owner, term, whole);
       });
     }
   }
 
-  void compact() override { table_.compact(); }
-  std::size_t size() const noexcept override { return table_.size(); }
-  std::size_t memory_bytes() const noexcept override { return table_.memory_bytes(); }
-
- private:
-  StringTable table_;
+ protected:
+  bool encode(std::string_view canonical, std::uint8_t* key, std::size_t& size, std::size_t& family) const override {
+    if (!is_dns_name(canonical, false)) return false;
+    std::memcpy(key, canonical.data(), canonical.size());
+    size = canonical.size();
+    family = 0;
+    return true;
+  }
+  std::size_t format(std::size_t, const std::uint8_t* key, std::size_t size, char* out) const override {
+    std::memcpy(out, key, size);
+    return size;
+  }
+  std::unique_ptr<TermSet> make_empty() const override { return std::make_unique<DomainSet>(budget()); }
 };
 
 }  // namespace

@@ -1,12 +1,22 @@
 #pragma once
 // The one interface every per-type set module implements (domain, address prefixes, URLs,
 // digests, address:port). An IndicatorSet holds one TermSet per indicator type that has
-// entries; each module owns its compact storage and charges the shared MemoryBudget.
+// entries. A TermSet is built (add, then compact once) and then frozen: its entries live in
+// shards (sets/table.h) that are the same bytes in memory and in a compiled set file, and that
+// a live update can rebuild one at a time (clone shares every shard, replace_shard swaps one).
+//
+// A module says how a canonical value becomes a binary key (encode), how a key reads back as
+// canonical text (format), and how an observed value is looked up (lookup: the probes).
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "rules/budget.h"
 #include "rules/indicator_value.h"
@@ -35,19 +45,89 @@ class TermVisitor {
   virtual void on_hit(EntryOwner owner, std::string_view term, bool whole_value) = 0;
 };
 
+namespace sets {
+class FrozenTable;
+class TableBuilder;
+enum class RecordLayout : std::uint8_t;
+using KeyHash = std::uint32_t (*)(const std::uint8_t* key, std::size_t size) noexcept;
+}  // namespace sets
+
 class TermSet {
  public:
-  virtual ~TermSet() = default;
-  virtual IndicatorType type() const noexcept = 0;
-  // `canonical` as produced by normalise_indicator_value for type().
-  virtual AddResult add(std::string_view canonical, EntryOwner owner) = 0;
-  // Finds every entry matching an observed value (normalised by the module itself). Bounded
-  // work independent of the set's size; no allocation.
+  static constexpr std::size_t kMaxKey = kMaxUrlLength;
+
+  virtual ~TermSet();
+  IndicatorType type() const noexcept { return type_; }
+
+  // Build phase. `canonical` as produced by normalise_indicator_value for type().
+  AddResult add(std::string_view canonical, EntryOwner owner);
+  // Ends the build phase: freezes the entries into shards sized for their number.
+  void compact();
+
+  // After compact(). Finds every entry matching an observed value (normalised by the module
+  // itself). Bounded work independent of the set's size; no allocation.
   virtual void lookup(std::string_view observed, TermVisitor& visitor) const = 0;
-  // Called once loading is over: shrinks storage to its final size.
-  virtual void compact() = 0;
-  virtual std::size_t size() const noexcept = 0;          // entries
-  virtual std::size_t memory_bytes() const noexcept = 0;  // bytes allocated
+  // Every entry as (canonical text, owner); not for the packet path.
+  void for_each_entry(const std::function<void(std::string_view term, EntryOwner owner)>& visit) const;
+  std::size_t size() const noexcept;          // entries
+  std::size_t memory_bytes() const noexcept;  // bytes of the builder or of the shards
+
+  // Shards: family f (a module may keep keys of several sizes, e.g. IPv4 and IPv6 ip:port)
+  // has 2^shard_bits(f) shards.
+  std::size_t family_count() const noexcept { return families_.size(); }
+  unsigned shard_bits(std::size_t family) const noexcept;
+  const sets::FrozenTable& shard(std::size_t family, std::size_t index) const noexcept;
+  // The shard a canonical value of this type belongs to; false if it is not one.
+  bool locate(std::string_view canonical, std::size_t& family, std::size_t& index) const;
+  // Builds a replacement for shard (family, index): its entries whose owner `keep` accepts,
+  // plus `extra` (canonical value, owner) entries that locate() puts in that shard. The new
+  // shard has the same number of shards around it, so nothing else moves.
+  bool rebuild_shard(std::size_t family, std::size_t index, const std::function<bool(EntryOwner)>& keep,
+                     const std::vector<std::pair<std::string, EntryOwner>>& extra, MemoryBudget& budget,
+                     sets::FrozenTable& out) const;
+  // A copy sharing every shard (cheap), and the swap of one shard in such a copy.
+  std::unique_ptr<TermSet> clone() const;
+  void replace_shard(std::size_t family, std::size_t index, const sets::FrozenTable& table);
+  // Installs loaded shards (compiled set file). Returns false if they do not fit the module.
+  bool adopt(std::vector<std::vector<sets::FrozenTable>> shards, const std::array<std::uint64_t, 4>& meta);
+  // Module state beyond the shards (e.g. which prefix lengths an address set holds).
+  const std::array<std::uint64_t, 4>& meta() const noexcept { return meta_; }
+
+ protected:
+  struct FamilySpec {
+    sets::RecordLayout layout;
+    std::uint32_t key_size;  // fixed layout
+    sets::KeyHash hash;
+  };
+  TermSet(IndicatorType type, MemoryBudget& budget, std::vector<FamilySpec> families);
+
+  // canonical value -> (family, key); false if it is not a value of the type.
+  virtual bool encode(std::string_view canonical, std::uint8_t* key, std::size_t& size,
+                      std::size_t& family) const = 0;
+  // key -> canonical text (at most kMaxKey + 8 bytes); returns its length.
+  virtual std::size_t format(std::size_t family, const std::uint8_t* key, std::size_t size, char* out) const = 0;
+  // Called for every entry added (build or rebuild), to keep meta() up to date.
+  virtual void on_added(std::size_t family, const std::uint8_t* key, std::size_t size) {
+    (void)family, (void)key, (void)size;
+  }
+  virtual std::unique_ptr<TermSet> make_empty() const = 0;
+
+  const sets::FrozenTable& table_for(std::size_t family, std::uint32_t hash) const noexcept;
+  bool empty() const noexcept { return entries_ == 0; }
+  MemoryBudget& budget() const noexcept { return *budget_; }
+  std::array<std::uint64_t, 4> meta_{};
+
+ private:
+  struct Family {
+    FamilySpec spec;
+    std::unique_ptr<sets::TableBuilder> builder;  // build phase
+    unsigned shard_bits = 0;
+    std::vector<std::shared_ptr<const sets::FrozenTable>> shards;  // frozen phase
+  };
+  IndicatorType type_;
+  MemoryBudget* budget_;
+  std::vector<Family> families_;
+  std::size_t entries_ = 0;
 };
 
 // The module for `type`, charging `budget` (which must outlive it).

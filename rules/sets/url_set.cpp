@@ -1,43 +1,38 @@
 // URLs: exact match of the normalised form (rules/README.md, "URLs"), one string table.
 
 #include "rules/sets/modules.h"
-#include "rules/sets/open_table.h"
+#include "rules/sets/table.h"
 
 namespace outpost::rules::sets {
 namespace {
 
-std::uint32_t hash_text(std::string_view s) noexcept {
-  return hash_bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
-}
-
 class UrlSet final : public TermSet {
  public:
-  explicit UrlSet(MemoryBudget& budget) : table_(budget, &hash_text) {}
-
-  IndicatorType type() const noexcept override { return IndicatorType::url; }
-
-  AddResult add(std::string_view canonical, EntryOwner owner) override {
-    if (canonical.empty() || canonical.size() > kMaxUrlLength) return AddResult::invalid;
-    return table_.add(canonical, owner);
-  }
+  explicit UrlSet(MemoryBudget& budget) : TermSet(IndicatorType::url, budget, {{RecordLayout::string, 0, &hash_bytes}}) {}
 
   void lookup(std::string_view observed, TermVisitor& visitor) const override {
-    if (table_.size() == 0) return;
+    if (empty()) return;
     char buf[kMaxUrlLength];
     const std::size_t n = normalise_url(observed, buf, sizeof buf);
     if (n == 0) return;
     const std::string_view url(buf, n);
-    table_.for_each(hash_text(url), url, [&](EntryOwner owner, std::string_view term) {
-      visitor.on_hit(owner, term, true);
-    });
+    const std::uint32_t h = hash_bytes(reinterpret_cast<const std::uint8_t*>(buf), n);
+    table_for(0, h).find(h, url, [&](EntryOwner owner, std::string_view term) { visitor.on_hit(owner, term, true); });
   }
 
-  void compact() override { table_.compact(); }
-  std::size_t size() const noexcept override { return table_.size(); }
-  std::size_t memory_bytes() const noexcept override { return table_.memory_bytes(); }
-
- private:
-  StringTable table_;
+ protected:
+  bool encode(std::string_view canonical, std::uint8_t* key, std::size_t& size, std::size_t& family) const override {
+    if (canonical.empty() || canonical.size() > kMaxUrlLength) return false;
+    std::memcpy(key, canonical.data(), canonical.size());
+    size = canonical.size();
+    family = 0;
+    return true;
+  }
+  std::size_t format(std::size_t, const std::uint8_t* key, std::size_t size, char* out) const override {
+    std::memcpy(out, key, size);
+    return size;
+  }
+  std::unique_ptr<TermSet> make_empty() const override { return std::make_unique<UrlSet>(budget()); }
 };
 
 }  // namespace

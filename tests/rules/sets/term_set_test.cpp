@@ -30,6 +30,7 @@ TEST(DomainSet, ProbesTheNameAndEveryParentButNotTheTld) {
   auto s = make_term_set(IndicatorType::domain, budget);
   ASSERT_EQ(s->add("evil.com", 1), AddResult::added);
   ASSERT_EQ(s->add("com", 2), AddResult::added);
+  s->compact();
   Hits h = lookup(*s, "A.B.Evil.Com.");
   ASSERT_EQ(h.terms.size(), 1u);
   EXPECT_EQ(h.terms[0], "evil.com");
@@ -48,6 +49,7 @@ TEST(DomainSet, KeepsOneEntryPerOwnerAndReportsEachOwner) {
   EXPECT_EQ(s->add("evil.com", 1), AddResult::duplicate);
   EXPECT_EQ(s->add("evil.com", kListOwner | 3), AddResult::added);
   EXPECT_EQ(s->add("Not A Name", 1), AddResult::invalid);
+  s->compact();
   EXPECT_EQ(lookup(*s, "x.evil.com").owners.size(), 2u);
 }
 
@@ -57,6 +59,7 @@ TEST(AddressSet, MatchesEveryPrefixContainingTheAddress) {
   ASSERT_EQ(s->add("10.0.0.0/8", 1), AddResult::added);
   ASSERT_EQ(s->add("10.1.0.0/16", 2), AddResult::added);
   ASSERT_EQ(s->add("10.1.2.3", 3), AddResult::added);
+  s->compact();
   Hits h = lookup(*s, "10.1.2.3");
   EXPECT_EQ(h.terms, (std::vector<std::string>{"10.1.2.3", "10.1.0.0/16", "10.0.0.0/8"}));
   EXPECT_EQ(lookup(*s, "10.200.0.1").terms, (std::vector<std::string>{"10.0.0.0/8"}));
@@ -68,6 +71,7 @@ TEST(AddressSet, Ipv6PrefixesMatchInsideOnly) {
   MemoryBudget budget;
   auto s = make_term_set(IndicatorType::ipv6, budget);
   ASSERT_EQ(s->add("2001:db8:1::/48", 1), AddResult::added);
+  s->compact();
   EXPECT_EQ(lookup(*s, "2001:db8:1:ffff::9").terms.size(), 1u);
   EXPECT_TRUE(lookup(*s, "2001:db8:2::1").terms.empty());
   EXPECT_TRUE(lookup(*s, "10.0.0.1").terms.empty());
@@ -78,6 +82,7 @@ TEST(DigestSet, StoresBinaryKeysSoHexCaseDoesNotMatter) {
   auto s = make_term_set(IndicatorType::sha1, budget);
   const std::string h = "00006b30806f915911349d82beeb1aeb9025adb4";
   ASSERT_EQ(s->add(h, 7), AddResult::added);
+  s->compact();
   Hits hits = lookup(*s, "00006B30806F915911349D82BEEB1AEB9025ADB4");
   ASSERT_EQ(hits.terms.size(), 1u);
   EXPECT_EQ(hits.terms[0], h);
@@ -89,6 +94,7 @@ TEST(IpPortSet, NeedsAddressAndPortToMatch) {
   auto s = make_term_set(IndicatorType::ip_port, budget);
   ASSERT_EQ(s->add("192.0.2.1:443", 1), AddResult::added);
   ASSERT_EQ(s->add("[2001:db8::1]:53", 2), AddResult::added);
+  s->compact();
   EXPECT_EQ(lookup(*s, "192.0.2.1:443").terms.size(), 1u);
   EXPECT_TRUE(lookup(*s, "192.0.2.1:444").terms.empty());
   EXPECT_EQ(lookup(*s, "[2001:DB8::1]:53").terms, (std::vector<std::string>{"[2001:db8::1]:53"}));
@@ -108,6 +114,7 @@ TEST(TermSetBudget, RefusesGrowthBeyondTheBudgetAndKeepsWhatWasLoaded) {
   EXPECT_EQ(s->size(), added);
   EXPECT_LE(budget.used(), 4096u);
   EXPECT_GT(budget.refusals(), 0u);
+  s->compact();
   EXPECT_EQ(lookup(*s, "host0.example.org").terms.size(), 1u);
 }
 
