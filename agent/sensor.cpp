@@ -26,6 +26,7 @@
 #include "capture/packet_source.h"
 #include "capture/traffic_observer.h"
 #include "rules/indicator_set.h"
+#include "rules/set_file.h"
 #include "rules/time.h"
 
 namespace outpost::agent {
@@ -109,12 +110,9 @@ struct Sensor::Impl : capture::ObservationSink {
 
   void load_indicators() {
     if (opt.indicators.empty()) return;
-    rules::IndicatorSetBuilder builder;
-    for (const auto& spec : opt.indicators) {
-      const rules::LoadStatus st = builder.add(spec);
-      if (!st) throw UsageError("--indicators: " + st.message);
-    }
-    indicators = builder.build();
+    rules::LoadStatus st;
+    indicators = rules::load_indicators(opt.indicators, {}, st);
+    if (!indicators) throw UsageError("--indicators: " + st.message);
     if (!opt.quiet) {
       const auto& stats = indicators->stats();
       for (const auto& w : stats.warnings) std::fprintf(log, "outpost: warning: %s\n", w.c_str());

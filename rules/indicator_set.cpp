@@ -1,9 +1,11 @@
 #include "rules/indicator_set.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
 #include "rules/lists/list_reader.h"
+#include "rules/set_file.h"
 #include "rules/stix/pattern_compile.h"
 #include "rules/stix/stix_id.h"
 
@@ -27,8 +29,9 @@ std::string clip(std::string_view s, std::size_t n = 80) {
   return std::string(s.substr(0, n)) + "...";
 }
 
-// Bytes an IndicatorSet charges for a STIX record beyond the set entries.
-std::size_t record_bytes(std::size_t id_size) { return 48 + id_size; }
+// Bytes an IndicatorSet charges for a STIX record beyond the set entries: the record and its
+// id-index entry (16-byte key, owner, index share).
+constexpr std::size_t kRecordCost = RecordTable::kRecordBytes + 16 + 4 + 8;
 
 }  // namespace
 
@@ -43,6 +46,8 @@ TermSet* IndicatorSet::set_for(IndicatorType type) {
   if (!s) s = make_term_set(type, budget_);
   return s.get();
 }
+
+std::string IndicatorSet::compile_residuals() { return {}; }
 
 std::int32_t IndicatorSet::intern_markings(const std::vector<std::string>& refs) {
   if (refs.empty()) return -1;
@@ -85,13 +90,14 @@ class IndicatorSet::Visitor final : public TermVisitor {
     char id[48];
     if ((owner & kListOwner) == 0) {
       if (owner >= set_.records_.size()) return;
-      const StixRecord& r = set_.records_[owner];
-      if (!whole) return;  // STIX `=` on a domain is that name only
+      const IndicatorRecord r = set_.records_.get(owner);
+      if ((r.flags & IndicatorRecord::kDead) != 0) return;
+      if (!whole && (r.flags & IndicatorRecord::kDomainsBelow) == 0) return;  // STIX `=`: that name only
       // STIX 2.1 §4.7: valid from valid_from (inclusive) until valid_until (exclusive).
       if (r.valid_from != stix::kNoTime && o_.ts < r.valid_from) return;
       if (r.valid_until != stix::kNoTime && o_.ts >= r.valid_until) return;
       if (!first_time(owner, 0)) return;
-      m.id = r.id;
+      m.id = std::string_view(id, set_.records_.format_id(owner, id));
       m.source = set_.sources_[r.source].get();
       m.confidence = r.confidence;
       m.marking_refs = r.markings >= 0 ? &set_.marking_sets_[static_cast<std::size_t>(r.markings)] : nullptr;
@@ -172,6 +178,46 @@ void IndicatorSet::match(const Observation& o, MatchSink& sink) const {
   }
 }
 
+void IndicatorSet::for_each_entry(
+    const std::function<void(IndicatorType, std::string_view, const MatchedIndicator&, bool)>& visit) const {
+  for (std::size_t t = 0; t < kIndicatorTypeCount; ++t) {
+    const TermSet* ts = sets_[t].get();
+    if (ts == nullptr) continue;
+    const auto type = static_cast<IndicatorType>(t);
+    ts->for_each_entry([&](std::string_view term, EntryOwner owner) {
+      MatchedIndicator m;
+      m.matched_term = term;
+      char id[48];
+      const bool list = (owner & kListOwner) != 0;
+      if (list) {
+        const std::size_t li = owner & ~kListOwner;
+        if (li >= lists_.size()) return;
+        const ListSource& l = lists_[li];
+        m.id = std::string_view(id, list_indicator_id(type, term, id));
+        m.source = sources_[l.source].get();
+        m.confidence = l.confidence;
+        m.marking_refs = l.markings >= 0 ? &marking_sets_[static_cast<std::size_t>(l.markings)] : nullptr;
+      } else {
+        if (owner >= records_.size() || records_.dead(owner)) return;
+        const IndicatorRecord r = records_.get(owner);
+        m.id = std::string_view(id, records_.format_id(owner, id));
+        m.source = sources_[r.source].get();
+        m.confidence = r.confidence;
+        m.marking_refs = r.markings >= 0 ? &marking_sets_[static_cast<std::size_t>(r.markings)] : nullptr;
+      }
+      visit(type, term, m, list);
+    });
+  }
+}
+
+void IndicatorSet::for_each_indicator(const std::function<void(std::string_view, TimeUs)>& visit) const {
+  char id[48];
+  for (std::size_t i = 0; i < records_.size(); ++i) {
+    if (records_.dead(i)) continue;
+    visit(std::string_view(id, records_.format_id(i, id)), records_.get(i).version);
+  }
+}
+
 bool IndicatorSet::wants(ObservationKind kind) const noexcept {
   const auto i = static_cast<std::size_t>(kind);
   return i < wants_.size() && wants_[i];
@@ -198,8 +244,7 @@ std::size_t IndicatorSet::memory_bytes() const noexcept {
   std::size_t n = sizeof(*this);
   for (const auto& s : sets_)
     if (s) n += s->memory_bytes();
-  n += records_.capacity() * sizeof(StixRecord) + lists_.capacity() * sizeof(ListSource);
-  for (const auto& r : records_) n += r.id.capacity() > 15 ? r.id.capacity() + 1 : 0;
+  n += records_.block_size() + id_index_.block_size() + lists_.capacity() * sizeof(ListSource);
   for (const auto& src : sources_) n += sizeof(IndicatorSource) + src->name.capacity() + src->version.capacity();
   for (const auto& m : marking_sets_)
     for (const auto& ref : m) n += sizeof(std::string) + ref.capacity();
@@ -229,14 +274,16 @@ struct IndicatorSetBuilder::Pending {
   std::uint32_t pattern_hash = 0;
   std::string unsupported_pattern_type;  // set when pattern_type is not "stix"
   stix::CompiledPattern compiled;
+  bool domains_below = false;    // domain entries also match the names below them
+  std::string residual_pattern;  // evaluated beyond the set entries (empty: the entries say it all)
 };
 
 // Collects one bundle's indicators (compiled right away, so patterns are not kept) and
 // reports skipped objects; nothing reaches the builder unless the whole input reads.
 class IndicatorSetBuilder::FileSink final : public stix::BundleSink {
  public:
-  FileSink(IndicatorSetBuilder& b, std::uint32_t source, std::string_view name)
-      : builder_(b), source_(source), name_(name) {}
+  FileSink(IndicatorSetBuilder& b, std::uint32_t source, std::string_view name, DomainMatch domains)
+      : builder_(b), source_(source), name_(name), domains_(domains) {}
 
   void on_indicator(stix::StixIndicator&& in) override {
     Pending p;
@@ -248,6 +295,7 @@ class IndicatorSetBuilder::FileSink final : public stix::BundleSink {
     p.confidence = in.confidence;
     p.marking_refs = std::move(in.object_marking_refs);
     p.source = source_;
+    p.domains_below = domains_ == DomainMatch::suffix;
     p.object_index = in.object_index;
     p.pattern_hash = text_hash(in.pattern);
     // STIX 2.1 §4.7 pattern_type; STIX 2.0 indicators have none and are STIX patterns.
@@ -278,6 +326,7 @@ class IndicatorSetBuilder::FileSink final : public stix::BundleSink {
   IndicatorSetBuilder& builder_;
   std::uint32_t source_;
   std::string name_;
+  DomainMatch domains_;
 };
 
 IndicatorSetBuilder::IndicatorSetBuilder(LoadOptions options)
@@ -299,30 +348,106 @@ void IndicatorSetBuilder::warn(std::string line) {
 LoadStatus IndicatorSetBuilder::add(std::string_view spec, const ListOptions& list_options) {
   const lists::ListSpec s = lists::parse_list_spec(spec);
   if (s.kind) return add_list_file(s.path, s.kind, list_options);
+  if (SetFile::sniff(s.path)) {
+    LoadStatus st;
+    const auto other = SetFile::load(s.path, st);
+    if (!other) return st;
+    return add_set(*other);
+  }
   bool json = false;
   const std::string err = lists::sniff_json(s.path, json);
   if (!err.empty()) return LoadStatus{false, err};
-  if (json) return add_bundle_file(s.path);
+  if (json) {
+    // A bundle keeps STIX's exact `=` unless the caller asked for names below as well.
+    ListOptions o = list_options;
+    if (!list_options.domain_match_set) o.domain_match = DomainMatch::exact;
+    return add_bundle_file(s.path, o);
+  }
   return add_list_file(s.path, std::nullopt, list_options);
 }
 
-LoadStatus IndicatorSetBuilder::add_bundle_file(const std::string& path) {
-  return bundle(path, [&](stix::BundleSink& sink, stix::BundleSummary& summary) {
+LoadStatus IndicatorSetBuilder::add_set(const IndicatorSet& other) {
+  if (!set_) return LoadStatus{false, "IndicatorSetBuilder used after build()"};
+  IndicatorSet& set = *set_;
+  const auto source_base = static_cast<std::uint32_t>(set.sources_.size());
+  for (const auto& src : other.sources_) set.sources_.push_back(std::make_unique<IndicatorSource>(*src));
+  for (SourceStats st : other.stats_.sources) {
+    // build() counts the imported STIX indicators again (they compete with the other inputs'
+    // versions); list entries are counted here, as they were.
+    if (st.kind != IndicatorSource::Kind::list) {
+      st.loaded = st.terms = st.duplicates = st.revoked = st.expired_at_load = st.budget_dropped = 0;
+      st.per_type.fill(0);
+    }
+    set.stats_.sources.push_back(std::move(st));
+  }
+  for (const auto& m : other.marking_definitions_)
+    if (set.marking_definition(m.id) == nullptr && set.marking_definitions_.size() < 1024)
+      set.marking_definitions_.push_back(m);
+  auto markings = [&](std::int32_t i) {
+    return i >= 0 ? set.intern_markings(other.marking_sets_[static_cast<std::size_t>(i)]) : -1;
+  };
+  const auto list_base = static_cast<EntryOwner>(set.lists_.size());
+  for (IndicatorSet::ListSource l : other.lists_) {
+    l.source += source_base;
+    l.markings = markings(l.markings);
+    set.lists_.push_back(l);
+  }
+  // STIX indicators become pending versions again, with the terms their entries hold.
+  std::vector<Pending> imported(other.records_.size());
+  for (std::size_t t = 0; t < kIndicatorTypeCount; ++t) {
+    const TermSet* ts = other.sets_[t].get();
+    if (ts == nullptr) continue;
+    const auto type = static_cast<IndicatorType>(t);
+    TermSet* mine = set.set_for(type);
+    ts->for_each_entry([&](std::string_view term, EntryOwner owner) {
+      if ((owner & kListOwner) != 0) {
+        const EntryOwner li = owner & ~kListOwner;
+        if (li < other.lists_.size()) mine->add(term, kListOwner | (list_base + li));
+      } else if (owner < imported.size()) {
+        imported[owner].compiled.terms.push_back(stix::PatternTerm{type, std::string(term)});
+      }
+    });
+  }
+  for (std::size_t i = 0; i < imported.size(); ++i) {
+    const IndicatorRecord r = other.records_.get(i);
+    if ((r.flags & IndicatorRecord::kDead) != 0) continue;
+    Pending& p = imported[i];
+    char id[48];
+    p.id.assign(id, other.records_.format_id(i, id));
+    p.version_time = r.version;
+    p.valid_from = r.valid_from;
+    p.valid_until = r.valid_until;
+    p.confidence = r.confidence;
+    if (r.markings >= 0) p.marking_refs = other.marking_sets_[static_cast<std::size_t>(r.markings)];
+    p.source = source_base + r.source;
+    p.pattern_hash = text_hash(p.id);
+    p.domains_below = (r.flags & IndicatorRecord::kDomainsBelow) != 0;
+    if (r.residual >= 0) p.residual_pattern = other.residual_patterns_[static_cast<std::size_t>(r.residual)];
+  }
+  imported.erase(std::remove_if(imported.begin(), imported.end(), [](const Pending& p) { return p.id.empty(); }),
+                 imported.end());
+  merge(imported);
+  return {};
+}
+
+LoadStatus IndicatorSetBuilder::add_bundle_file(const std::string& path, const ListOptions& options) {
+  return bundle(path, options, [&](stix::BundleSink& sink, stix::BundleSummary& summary) {
     return stix::read_bundle_file(path, sink, summary, options_.bundle_limits);
   });
 }
 
-LoadStatus IndicatorSetBuilder::add_bundle_memory(std::string_view name, std::string_view json) {
-  return bundle(name, [&](stix::BundleSink& sink, stix::BundleSummary& summary) {
+LoadStatus IndicatorSetBuilder::add_bundle_memory(std::string_view name, std::string_view json,
+                                                  const ListOptions& options) {
+  return bundle(name, options, [&](stix::BundleSink& sink, stix::BundleSummary& summary) {
     return stix::read_bundle_memory(name, json.data(), json.size(), sink, summary, options_.bundle_limits);
   });
 }
 
 LoadStatus IndicatorSetBuilder::bundle(
-    std::string_view name, const std::function<stix::ReadStatus(stix::BundleSink&, stix::BundleSummary&)>& read) {
+    std::string_view name, const ListOptions& options, const std::function<stix::ReadStatus(stix::BundleSink&, stix::BundleSummary&)>& read) {
   if (!set_) return LoadStatus{false, "IndicatorSetBuilder used after build()"};
   const auto source = static_cast<std::uint32_t>(set_->sources_.size());
-  FileSink sink(*this, source, name);
+  FileSink sink(*this, source, name, options.domain_match);
   stix::BundleSummary summary;
   const stix::ReadStatus st = read(sink, summary);
   if (!st.ok) return LoadStatus{false, st.message};
@@ -499,19 +624,27 @@ std::unique_ptr<IndicatorSet> IndicatorSetBuilder::build() {
       ++st.expired_at_load;
       if (options_.drop_expired) continue;
     }
-    if (set.records_.size() >= 0x7ffffff0u || !set.budget_.resize(0, record_bytes(p.id.size()))) {
+    if (set.records_.size() >= 0x7ffffff0u || !set.budget_.resize(0, kRecordCost)) {
       ++st.budget_dropped;
       continue;
     }
     const auto owner = static_cast<EntryOwner>(set.records_.size());
-    IndicatorSet::StixRecord r;
-    r.id = p.id;
+    IndicatorRecord r;
+    Uuid u;
+    if (p.id.size() > 11) parse_uuid(std::string_view(p.id).substr(p.id.find("--") + 2), u);
+    std::memcpy(r.uuid, u.bytes, 16);
     r.valid_from = p.valid_from;
     r.valid_until = p.valid_until;
+    r.version = p.version_time;
     r.confidence = static_cast<std::int16_t>(p.confidence);
     r.source = p.source;
+    if (p.domains_below) r.flags |= IndicatorRecord::kDomainsBelow;
     r.markings = set.intern_markings(p.marking_refs);
-    set.records_.push_back(std::move(r));
+    if (!p.residual_pattern.empty()) {
+      r.residual = static_cast<std::int32_t>(set.residual_patterns_.size());
+      set.residual_patterns_.push_back(p.residual_pattern);
+    }
+    set.records_.append(r);
     bool any = false;
     for (const stix::PatternTerm& t : p.compiled.terms) {
       switch (set.set_for(t.type)->add(t.value, owner)) {
@@ -536,7 +669,18 @@ std::unique_ptr<IndicatorSet> IndicatorSetBuilder::build() {
 
   for (auto& s : set.sets_)
     if (s) s->compact();
-  set.records_.shrink_to_fit();
+  // uuid -> record, for live updates (which version is current) and `outpost-rules diff`.
+  {
+    // Charged with each record (kRecordCost), so built outside the set's budget.
+    MemoryBudget unlimited;
+    sets::TableBuilder ids(sets::RecordLayout::fixed, 16, &sets::hash_bytes, unlimited);
+    for (std::size_t i = 0; i < set.records_.size(); ++i) {
+      const IndicatorRecord r = set.records_.get(i);
+      ids.add(r.uuid, 16, static_cast<EntryOwner>(i));
+    }
+    std::vector<sets::FrozenTable> t;
+    if (ids.freeze(0, t)) set.id_index_ = t[0];
+  }
 
   // Which observation kinds can match what is loaded.
   auto has = [&](IndicatorType t) { return set.size(t) != 0; };

@@ -29,6 +29,8 @@
 #include "rules/load_stats.h"
 #include "rules/match.h"
 #include "rules/observation.h"
+#include "rules/record_table.h"
+#include "rules/sets/table.h"
 #include "rules/sets/term_set.h"
 #include "rules/stix/bundle_reader.h"
 #include "rules/stix/pattern.h"
@@ -41,7 +43,8 @@ enum class DomainMatch : std::uint8_t {
 };
 
 struct ListOptions {
-  DomainMatch domain_match = DomainMatch::suffix;
+  DomainMatch domain_match = DomainMatch::suffix;  // lists; bundles are exact unless domain_match_set
+  bool domain_match_set = false;                   // domain_match was chosen (applies to bundles too)
   int confidence = -1;                    // reported for every entry (-1: none)
   std::vector<std::string> marking_refs;  // reported for every entry (empty: none)
   std::string version;                    // IndicatorSource::version
@@ -76,6 +79,13 @@ class IndicatorSet {
   // Whether any loaded indicator can match observations of this kind.
   bool wants(ObservationKind kind) const noexcept;
 
+  // Every live entry (not for the packet path): its type, canonical term, the indicator it
+  // belongs to (as a match would report it) and whether it comes from a plain list.
+  void for_each_entry(
+      const std::function<void(IndicatorType, std::string_view, const MatchedIndicator&, bool)>& visit) const;
+  // Every live STIX indicator: id and version time (modified, else created).
+  void for_each_indicator(const std::function<void(std::string_view, TimeUs)>& visit) const;
+
   std::size_t size() const noexcept;  // set entries of all types
   std::size_t size(IndicatorType type) const noexcept;
   std::size_t memory_bytes() const noexcept;
@@ -90,17 +100,10 @@ class IndicatorSet {
 
  private:
   friend class IndicatorSetBuilder;
+  friend class SetFile;
   class Visitor;
   IndicatorSet();
 
-  struct StixRecord {
-    std::string id;
-    TimeUs valid_from = stix::kNoTime;
-    TimeUs valid_until = stix::kNoTime;
-    std::int32_t markings = -1;  // index into marking_sets_
-    std::uint32_t source = 0;    // index into sources_
-    std::int16_t confidence = -1;
-  };
   struct ListSource {
     std::uint32_t source = 0;
     DomainMatch domain_match = DomainMatch::suffix;
@@ -109,15 +112,20 @@ class IndicatorSet {
   };
 
   TermSet* set_for(IndicatorType type);
+  // Compiles residual_patterns_ into evaluators (after a set file is loaded); returns an
+  // error naming the pattern, or an empty string.
+  std::string compile_residuals();
   std::int32_t intern_markings(const std::vector<std::string>& refs);
 
   MemoryBudget budget_;
   std::array<std::unique_ptr<TermSet>, kIndicatorTypeCount> sets_;
-  std::vector<StixRecord> records_;
+  RecordTable records_;
+  sets::FrozenTable id_index_;  // uuid (16 bytes) -> record index, for live updates and diff
   std::vector<ListSource> lists_;
   std::vector<std::unique_ptr<IndicatorSource>> sources_;
   std::vector<std::vector<std::string>> marking_sets_;
   std::vector<stix::MarkingDefinition> marking_definitions_;
+  std::vector<std::string> residual_patterns_;  // record.residual -> pattern text
   std::array<bool, kObservationKindCount> wants_{};
   LoadStats stats_;
 };
@@ -127,11 +135,24 @@ class IndicatorSetBuilder {
   explicit IndicatorSetBuilder(LoadOptions options = {});
   ~IndicatorSetBuilder();
 
-  // `[KIND:]FILE`: with a known KIND prefix a list of that type; otherwise a bundle when the
-  // file (after gzip) starts with '{', else a list typed line by line.
+  // `[KIND:]FILE`: with a known KIND prefix a list of that type; otherwise a compiled set
+  // (rules/set_file.h) when the file starts with its magic, a bundle when the file (after
+  // gzip) starts with '{', else a list typed line by line.
   LoadStatus add(std::string_view spec, const ListOptions& list_options = {});
-  LoadStatus add_bundle_file(const std::string& path);
-  LoadStatus add_bundle_memory(std::string_view name, std::string_view json);
+  // `options.domain_match` decides whether the bundle's domain comparisons also match the
+  // names below them (STIX `=` is exact by default).
+  LoadStatus add_bundle_file(const std::string& path, const ListOptions& options = bundle_defaults());
+  // Everything of a compiled set: its sources, list entries and STIX indicators (which then
+  // take part in version resolution with the other inputs). Slower than loading the set file
+  // alone (every entry is added again): use it to combine inputs.
+  LoadStatus add_set(const IndicatorSet& set);
+  LoadStatus add_bundle_memory(std::string_view name, std::string_view json,
+                               const ListOptions& options = bundle_defaults());
+  static ListOptions bundle_defaults() {
+    ListOptions o;
+    o.domain_match = DomainMatch::exact;
+    return o;
+  }
   LoadStatus add_list_file(const std::string& path, std::optional<IndicatorType> kind,
                            const ListOptions& options = {});
   LoadStatus add_list_memory(std::string_view name, std::string_view text, std::optional<IndicatorType> kind,
@@ -150,7 +171,7 @@ class IndicatorSetBuilder {
   void merge(std::vector<Pending>& file_pending);
   LoadStatus list(std::string_view name, std::optional<IndicatorType> kind, const ListOptions& options,
                   const std::function<std::string(const std::function<void(std::uint64_t, std::string_view, bool)>&)>& read);
-  LoadStatus bundle(std::string_view name,
+  LoadStatus bundle(std::string_view name, const ListOptions& options,
                     const std::function<stix::ReadStatus(stix::BundleSink&, stix::BundleSummary&)>& read);
 
   LoadOptions options_;

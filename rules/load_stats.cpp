@@ -72,6 +72,12 @@ std::string LoadStats::to_json() const {
   num(w, "budget_bytes", budget_bytes);
   key(w, "load_seconds");
   w.Double(load_seconds);
+  if (!set_file.empty()) {
+    key(w, "set_file");
+    str(w, set_file);
+    num(w, "set_file_bytes", set_file_bytes);
+    num(w, "set_file_version", set_file_version);
+  }
   key(w, "types");
   w.StartObject();
   for (std::size_t i = 0; i < kIndicatorTypeCount; ++i) {
@@ -159,10 +165,15 @@ std::string LoadStats::to_text() const {
                   static_cast<double>(types[i].bytes) / static_cast<double>(types[i].entries));
     out += line;
   }
-  std::snprintf(line, sizeof line, "total: %llu entries, %llu STIX indicators, %llu bytes, loaded in %.2f s\n",
+  std::snprintf(line, sizeof line, "total: %llu entries, %llu STIX indicators, %llu bytes, loaded in %.3f s\n",
                 static_cast<unsigned long long>(entries()), static_cast<unsigned long long>(stix_indicators),
                 static_cast<unsigned long long>(memory_bytes), load_seconds);
   out += line;
+  if (!set_file.empty()) {
+    std::snprintf(line, sizeof line, "compiled set %s: %llu bytes, format version %u\n", set_file.c_str(),
+                  static_cast<unsigned long long>(set_file_bytes), set_file_version);
+    out += line;
+  }
   return out;
 }
 

@@ -64,7 +64,10 @@ struct LoadStats {
   std::uint64_t stix_indicators = 0;    // STIX indicators in the set
   std::uint64_t memory_bytes = 0;       // everything the set allocated
   std::uint64_t budget_bytes = 0;       // the budget (0 = none)
-  double load_seconds = 0;
+  double load_seconds = 0;              // building the set, or loading its compiled file
+  std::string set_file;                 // the compiled set file it was loaded from, if any
+  std::uint64_t set_file_bytes = 0;
+  std::uint32_t set_file_version = 0;
 
   std::uint64_t entries() const noexcept;
   std::string to_json() const;

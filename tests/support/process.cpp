@@ -12,6 +12,7 @@
 namespace outpost::test {
 
 std::string outpost_binary() { return std::string(OUTPOST_BINARY_DIR) + "/agent/outpost"; }
+std::string rules_tool_binary() { return std::string(OUTPOST_BINARY_DIR) + "/rules/outpost-rules"; }
 
 std::string make_temp_dir(const std::string& tag) {
   std::string t = "/tmp/outpost-test-" + tag + "-XXXXXX";
@@ -24,6 +25,12 @@ std::string read_file(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+  if (!out) throw std::runtime_error("cannot write " + path);
 }
 
 std::vector<std::string> read_lines(const std::string& path) {

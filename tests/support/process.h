@@ -18,11 +18,13 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
 
 // The outpost binary of this build.
 std::string outpost_binary();
+std::string rules_tool_binary();  // outpost-rules
 
 // A fresh empty temporary folder (removed by the caller or left in /tmp).
 std::string make_temp_dir(const std::string& tag);
 
 std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& bytes);
 std::vector<std::string> read_lines(const std::string& path);
 
 }  // namespace outpost::test
