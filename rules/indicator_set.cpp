@@ -47,6 +47,44 @@ TermSet* IndicatorSet::set_for(IndicatorType type) {
   return s.get();
 }
 
+// uuid -> record, for live updates (which version is current) and `outpost-rules diff`.
+void IndicatorSet::index_ids() {
+  // Charged with each record (kRecordCost), so built outside the set's budget.
+  MemoryBudget unlimited;
+  sets::TableBuilder ids(sets::RecordLayout::fixed, 16, &sets::hash_bytes, unlimited);
+  for (std::size_t i = 0; i < records_.size(); ++i) {
+    const IndicatorRecord r = records_.get(i);
+    ids.add(r.uuid, 16, static_cast<EntryOwner>(i));
+  }
+  std::vector<sets::FrozenTable> t;
+  if (ids.freeze(0, t)) id_index_ = t[0];
+}
+
+// Which observation kinds can match what is loaded.
+void IndicatorSet::compute_wants() {
+  auto has = [&](IndicatorType t) { return size(t) != 0; };
+  auto want = [&](ObservationKind k, bool on) { wants_[static_cast<std::size_t>(k)] = on; };
+  const bool names = has(IndicatorType::domain);
+  const bool addresses = has(IndicatorType::ipv4) || has(IndicatorType::ipv6);
+  for (ObservationKind k : {ObservationKind::dns_query, ObservationKind::tls_sni, ObservationKind::quic_sni,
+                            ObservationKind::http_host})
+    want(k, names);
+  want(ObservationKind::dns_answer, names || addresses);
+  want(ObservationKind::src_ip, addresses);
+  want(ObservationKind::dst_ip, addresses);
+  want(ObservationKind::http_url, has(IndicatorType::url));
+  want(ObservationKind::ja3, has(IndicatorType::ja3));
+  want(ObservationKind::ja3s, has(IndicatorType::ja3s));
+  want(ObservationKind::x509_sha1, has(IndicatorType::x509_sha1));
+  want(ObservationKind::ip_port, has(IndicatorType::ip_port));
+  want(ObservationKind::http_file_md5, has(IndicatorType::md5));
+  want(ObservationKind::http_upload_md5, has(IndicatorType::md5));
+  want(ObservationKind::http_file_sha1, has(IndicatorType::sha1));
+  want(ObservationKind::http_upload_sha1, has(IndicatorType::sha1));
+  want(ObservationKind::http_file_sha256, has(IndicatorType::sha256));
+  want(ObservationKind::http_upload_sha256, has(IndicatorType::sha256));
+}
+
 std::string IndicatorSet::compile_residuals() { return {}; }
 
 std::int32_t IndicatorSet::intern_markings(const std::vector<std::string>& refs) {
@@ -78,39 +116,43 @@ std::size_t IndicatorSet::list_indicator_id(IndicatorType type, std::string_view
 }
 
 // Turns set hits into MatchedIndicators: drops inactive STIX indicators and suffix hits of
-// exact entries, derives list ids, and reports each indicator once per observation.
+// exact entries, derives list ids, and reports each indicator once per observation (also when
+// the base and an overlay both hold it, as while a live update is merged).
 class IndicatorSet::Visitor final : public TermVisitor {
  public:
-  Visitor(const IndicatorSet& set, const Observation& o, MatchSink& sink) : set_(set), o_(o), sink_(sink) {}
+  Visitor(const Layers& layers, const Observation& o, MatchSink& sink) : layers_(layers), o_(o), sink_(sink) {}
   IndicatorType type = IndicatorType::domain;
+  const IndicatorSet* layer = nullptr;  // the set being probed (list owners are its own)
 
   void on_hit(EntryOwner owner, std::string_view term, bool whole) override {
     MatchedIndicator m;
     m.matched_term = term;
     char id[48];
     if ((owner & kListOwner) == 0) {
-      if (owner >= set_.records_.size()) return;
-      const IndicatorRecord r = set_.records_.get(owner);
+      const IndicatorSet* holder = nullptr;
+      std::size_t index = 0;
+      if (!layers_.resolve(owner, holder, index)) return;
+      const IndicatorRecord r = holder->records_.get(index);
       if ((r.flags & IndicatorRecord::kDead) != 0) return;
       if (!whole && (r.flags & IndicatorRecord::kDomainsBelow) == 0) return;  // STIX `=`: that name only
       // STIX 2.1 §4.7: valid from valid_from (inclusive) until valid_until (exclusive).
       if (r.valid_from != stix::kNoTime && o_.ts < r.valid_from) return;
       if (r.valid_until != stix::kNoTime && o_.ts >= r.valid_until) return;
       if (!first_time(owner, 0)) return;
-      m.id = std::string_view(id, set_.records_.format_id(owner, id));
-      m.source = set_.sources_[r.source].get();
+      m.id = std::string_view(id, holder->records_.format_id(index, id));
+      m.source = holder->sources_[r.source].get();
       m.confidence = r.confidence;
-      m.marking_refs = r.markings >= 0 ? &set_.marking_sets_[static_cast<std::size_t>(r.markings)] : nullptr;
+      m.marking_refs = r.markings >= 0 ? &holder->marking_sets_[static_cast<std::size_t>(r.markings)] : nullptr;
     } else {
       const std::size_t li = owner & ~kListOwner;
-      if (li >= set_.lists_.size()) return;
-      const ListSource& l = set_.lists_[li];
+      if (li >= layer->lists_.size()) return;
+      const ListSource& l = layer->lists_[li];
       if (!whole && l.domain_match == DomainMatch::exact) return;
       if (!first_time(owner, text_hash(term) ^ static_cast<std::uint32_t>(type))) return;
       m.id = std::string_view(id, list_indicator_id(type, term, id));
-      m.source = set_.sources_[l.source].get();
+      m.source = layer->sources_[l.source].get();
       m.confidence = l.confidence;
-      m.marking_refs = l.markings >= 0 ? &set_.marking_sets_[static_cast<std::size_t>(l.markings)] : nullptr;
+      m.marking_refs = l.markings >= 0 ? &layer->marking_sets_[static_cast<std::size_t>(l.markings)] : nullptr;
     }
     sink_.on_match(m, o_);
   }
@@ -129,16 +171,49 @@ class IndicatorSet::Visitor final : public TermVisitor {
     EntryOwner owner;
     std::uint32_t term;
   };
-  const IndicatorSet& set_;
+  const Layers& layers_;
   const Observation& o_;
   MatchSink& sink_;
   Seen seen_[kSeen];
   std::size_t seen_count_ = 0;
 };
 
+bool IndicatorSet::Layers::resolve(EntryOwner owner, const IndicatorSet*& holder, std::size_t& index) const noexcept {
+  if (owner < base->records_.size()) {
+    if (hidden != nullptr && owner / 64 < hidden->size() && ((*hidden)[owner / 64] >> (owner % 64) & 1) != 0)
+      return false;
+    holder = base;
+    index = owner;
+    return true;
+  }
+  if (overlay != nullptr && owner >= overlay->record_base_ && owner - overlay->record_base_ < overlay->records_.size()) {
+    holder = overlay;
+    index = owner - overlay->record_base_;
+    return true;
+  }
+  return false;
+}
+
+bool IndicatorSet::Layers::wants(ObservationKind kind) const noexcept {
+  return base->wants(kind) || (overlay != nullptr && overlay->wants(kind));
+}
+
 void IndicatorSet::match(const Observation& o, MatchSink& sink) const {
-  if (!wants(o.kind)) return;
-  Visitor v(*this, o, sink);
+  const Layers layers{this, nullptr, nullptr};
+  match(layers, o, sink);
+}
+
+void IndicatorSet::match(const Layers& layers, const Observation& o, MatchSink& sink) {
+  if (!layers.wants(o.kind)) return;
+  Visitor v(layers, o, sink);
+  for (const IndicatorSet* set : {layers.base, layers.overlay}) {
+    if (set == nullptr || !set->wants(o.kind)) continue;
+    v.layer = set;
+    set->probe(o, v);
+  }
+}
+
+void IndicatorSet::probe(const Observation& o, Visitor& v) const {
   auto probe = [&](IndicatorType t, std::string_view value) {
     const TermSet* s = sets_[static_cast<std::size_t>(t)].get();
     if (s == nullptr || s->size() == 0 || value.empty()) return;
@@ -250,6 +325,13 @@ std::size_t IndicatorSet::memory_bytes() const noexcept {
     for (const auto& ref : m) n += sizeof(std::string) + ref.capacity();
   n += marking_definitions_.capacity() * sizeof(stix::MarkingDefinition);
   return n;
+}
+
+void IndicatorSet::for_each_block(const std::function<void(const void*, std::size_t)>& visit) const {
+  for (const auto& s : sets_)
+    if (s) s->for_each_block(visit);
+  visit(records_.block(), records_.block_size());
+  visit(id_index_.block(), id_index_.block_size());
 }
 
 const stix::MarkingDefinition* IndicatorSet::marking_definition(std::string_view id) const noexcept {
@@ -427,6 +509,27 @@ LoadStatus IndicatorSetBuilder::add_set(const IndicatorSet& other) {
   imported.erase(std::remove_if(imported.begin(), imported.end(), [](const Pending& p) { return p.id.empty(); }),
                  imported.end());
   merge(imported);
+  return {};
+}
+
+void IndicatorSetBuilder::set_record_base(std::uint32_t base) noexcept {
+  if (set_) set_->record_base_ = base;
+}
+
+LoadStatus IndicatorSetBuilder::add_indicators(const IndicatorSource& source, std::vector<stix::StixIndicator> indicators,
+                                               const ListOptions& options) {
+  if (!set_) return LoadStatus{false, "IndicatorSetBuilder used after build()"};
+  const auto index = static_cast<std::uint32_t>(set_->sources_.size());
+  FileSink sink(*this, index, source.name, options.domain_match);
+  SourceStats stats;
+  stats.name = source.name;
+  stats.kind = source.kind;
+  stats.format = "indicators";
+  stats.objects = stats.indicators = indicators.size();
+  for (auto& in : indicators) sink.on_indicator(std::move(in));
+  set_->sources_.push_back(std::make_unique<IndicatorSource>(source));
+  set_->stats_.sources.push_back(std::move(stats));
+  merge(sink.pending);
   return {};
 }
 
@@ -628,7 +731,7 @@ std::unique_ptr<IndicatorSet> IndicatorSetBuilder::build() {
       ++st.budget_dropped;
       continue;
     }
-    const auto owner = static_cast<EntryOwner>(set.records_.size());
+    const auto owner = static_cast<EntryOwner>(set.record_base_ + set.records_.size());
     IndicatorRecord r;
     Uuid u;
     if (p.id.size() > 11) parse_uuid(std::string_view(p.id).substr(p.id.find("--") + 2), u);
@@ -669,41 +772,8 @@ std::unique_ptr<IndicatorSet> IndicatorSetBuilder::build() {
 
   for (auto& s : set.sets_)
     if (s) s->compact();
-  // uuid -> record, for live updates (which version is current) and `outpost-rules diff`.
-  {
-    // Charged with each record (kRecordCost), so built outside the set's budget.
-    MemoryBudget unlimited;
-    sets::TableBuilder ids(sets::RecordLayout::fixed, 16, &sets::hash_bytes, unlimited);
-    for (std::size_t i = 0; i < set.records_.size(); ++i) {
-      const IndicatorRecord r = set.records_.get(i);
-      ids.add(r.uuid, 16, static_cast<EntryOwner>(i));
-    }
-    std::vector<sets::FrozenTable> t;
-    if (ids.freeze(0, t)) set.id_index_ = t[0];
-  }
-
-  // Which observation kinds can match what is loaded.
-  auto has = [&](IndicatorType t) { return set.size(t) != 0; };
-  auto want = [&](ObservationKind k, bool on) { set.wants_[static_cast<std::size_t>(k)] = on; };
-  const bool names = has(IndicatorType::domain);
-  const bool addresses = has(IndicatorType::ipv4) || has(IndicatorType::ipv6);
-  for (ObservationKind k : {ObservationKind::dns_query, ObservationKind::tls_sni, ObservationKind::quic_sni,
-                            ObservationKind::http_host})
-    want(k, names);
-  want(ObservationKind::dns_answer, names || addresses);
-  want(ObservationKind::src_ip, addresses);
-  want(ObservationKind::dst_ip, addresses);
-  want(ObservationKind::http_url, has(IndicatorType::url));
-  want(ObservationKind::ja3, has(IndicatorType::ja3));
-  want(ObservationKind::ja3s, has(IndicatorType::ja3s));
-  want(ObservationKind::x509_sha1, has(IndicatorType::x509_sha1));
-  want(ObservationKind::ip_port, has(IndicatorType::ip_port));
-  want(ObservationKind::http_file_md5, has(IndicatorType::md5));
-  want(ObservationKind::http_upload_md5, has(IndicatorType::md5));
-  want(ObservationKind::http_file_sha1, has(IndicatorType::sha1));
-  want(ObservationKind::http_upload_sha1, has(IndicatorType::sha1));
-  want(ObservationKind::http_file_sha256, has(IndicatorType::sha256));
-  want(ObservationKind::http_upload_sha256, has(IndicatorType::sha256));
+  set.index_ids();
+  set.compute_wants();
 
   LoadStats& stats = set.stats_;
   for (std::size_t i = 0; i < kIndicatorTypeCount; ++i) {

@@ -76,6 +76,18 @@ class IndicatorSet {
 
   // Calls sink.on_match once per (active indicator, observation) pair that matches.
   void match(const Observation& observation, MatchSink& sink) const;
+
+  // What a match looks through: a set alone, or a live store's immutable base plus an overlay
+  // of updates whose STIX records are numbered after the base's, hiding the base records the
+  // updates superseded (bit i of `hidden` = base record i). rules/indicator_store.h.
+  struct Layers {
+    const IndicatorSet* base = nullptr;
+    const IndicatorSet* overlay = nullptr;
+    const std::vector<std::uint64_t>* hidden = nullptr;
+    bool resolve(EntryOwner owner, const IndicatorSet*& holder, std::size_t& index) const noexcept;
+    bool wants(ObservationKind kind) const noexcept;
+  };
+  static void match(const Layers& layers, const Observation& observation, MatchSink& sink);
   // Whether any loaded indicator can match observations of this kind.
   bool wants(ObservationKind kind) const noexcept;
 
@@ -90,6 +102,9 @@ class IndicatorSet {
   std::size_t size(IndicatorType type) const noexcept;
   std::size_t memory_bytes() const noexcept;
   std::size_t memory_bytes(IndicatorType type) const noexcept;
+  // visit(block, bytes) for each block of lookup data (shards, records, id index), which
+  // sets derived by a live update share with the set they came from.
+  void for_each_block(const std::function<void(const void*, std::size_t)>& visit) const;
   const LoadStats& stats() const noexcept { return stats_; }
   const stix::MarkingDefinition* marking_definition(std::string_view id) const noexcept;
 
@@ -101,7 +116,11 @@ class IndicatorSet {
  private:
   friend class IndicatorSetBuilder;
   friend class SetFile;
+  friend class IndicatorStore;
   class Visitor;
+  void probe(const Observation& o, Visitor& v) const;
+  void index_ids();      // id_index_ from records_
+  void compute_wants();  // wants_ from the sets present
   IndicatorSet();
 
   struct ListSource {
@@ -120,6 +139,7 @@ class IndicatorSet {
   MemoryBudget budget_;
   std::array<std::unique_ptr<TermSet>, kIndicatorTypeCount> sets_;
   RecordTable records_;
+  std::uint32_t record_base_ = 0;  // owner of records_[0]: 0, or the base's size for an overlay
   sets::FrozenTable id_index_;  // uuid (16 bytes) -> record index, for live updates and diff
   std::vector<ListSource> lists_;
   std::vector<std::unique_ptr<IndicatorSource>> sources_;
@@ -157,6 +177,12 @@ class IndicatorSetBuilder {
                            const ListOptions& options = {});
   LoadStatus add_list_memory(std::string_view name, std::string_view text, std::optional<IndicatorType> kind,
                              const ListOptions& options = {});
+
+  // STIX indicators already read (e.g. from a TAXII page), as from a bundle named by `source`.
+  LoadStatus add_indicators(const IndicatorSource& source, std::vector<stix::StixIndicator> indicators,
+                            const ListOptions& options = bundle_defaults());
+  // Numbers this set's STIX records from `base` on (an overlay over a set of `base` records).
+  void set_record_base(std::uint32_t base) noexcept;
 
   // Resolves STIX versions, compiles, compacts; the builder is empty afterwards. A builder
   // whose add_* failed may hold part of that input: discard it rather than build.

@@ -74,7 +74,9 @@ class AddressSet final : public TermSet {
     const unsigned len = key[Bytes];
     if (len <= kBits) meta_[len / 64] |= std::uint64_t{1} << (len % 64);
   }
-  std::unique_ptr<TermSet> make_empty() const override { return std::make_unique<AddressSet>(budget()); }
+  std::unique_ptr<TermSet> make_empty(MemoryBudget& budget) const override {
+    return std::make_unique<AddressSet>(budget);
+  }
 };
 
 // address:port of a flow's remote end: IPv4 keys (4 + 2 bytes) and IPv6 keys (16 + 2) in two
@@ -117,7 +119,9 @@ class IpPortSet final : public TermSet {
     std::memcpy(ip.bytes, key, n);
     return format_ip_port(ip, static_cast<std::uint16_t>(key[n] << 8 | key[n + 1]), out);
   }
-  std::unique_ptr<TermSet> make_empty() const override { return std::make_unique<IpPortSet>(budget()); }
+  std::unique_ptr<TermSet> make_empty(MemoryBudget& budget) const override {
+    return std::make_unique<IpPortSet>(budget);
+  }
 
  private:
   static std::size_t make_key(const IpAddress& ip, std::uint16_t port, std::uint8_t* key) {

@@ -36,7 +36,9 @@ class DigestSet final : public TermSet {
     format_hex(key, size, out);
     return 2 * size;
   }
-  std::unique_ptr<TermSet> make_empty() const override { return std::make_unique<DigestSet>(type(), budget()); }
+  std::unique_ptr<TermSet> make_empty(MemoryBudget& budget) const override {
+    return std::make_unique<DigestSet>(type(), budget);
+  }
 
  private:
   std::size_t n_;

@@ -60,7 +60,9 @@ class DomainSet final : public TermSet {
     std::memcpy(out, key, size);
     return size;
   }
-  std::unique_ptr<TermSet> make_empty() const override { return std::make_unique<DomainSet>(budget()); }
+  std::unique_ptr<TermSet> make_empty(MemoryBudget& budget) const override {
+    return std::make_unique<DomainSet>(budget);
+  }
 };
 
 }  // namespace

@@ -115,8 +115,13 @@ bool TermSet::rebuild_shard(std::size_t family, std::size_t index, const std::fu
   return true;
 }
 
-std::unique_ptr<TermSet> TermSet::clone() const {
-  std::unique_ptr<TermSet> c = make_empty();
+void TermSet::for_each_block(const std::function<void(const void*, std::size_t)>& visit) const {
+  for (const Family& f : families_)
+    for (const auto& s : f.shards) visit(s->block(), s->block_size());
+}
+
+std::unique_ptr<TermSet> TermSet::clone(MemoryBudget& budget) const {
+  std::unique_ptr<TermSet> c = make_empty(budget);
   c->entries_ = entries_;
   c->meta_ = meta_;
   for (std::size_t i = 0; i < families_.size(); ++i) {

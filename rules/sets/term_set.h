@@ -85,13 +85,16 @@ class TermSet {
   bool rebuild_shard(std::size_t family, std::size_t index, const std::function<bool(EntryOwner)>& keep,
                      const std::vector<std::pair<std::string, EntryOwner>>& extra, MemoryBudget& budget,
                      sets::FrozenTable& out) const;
-  // A copy sharing every shard (cheap), and the swap of one shard in such a copy.
-  std::unique_ptr<TermSet> clone() const;
+  // A copy sharing every shard (cheap; `budget` is the copy's), and the swap of one shard in
+  // such a copy.
+  std::unique_ptr<TermSet> clone(MemoryBudget& budget) const;
   void replace_shard(std::size_t family, std::size_t index, const sets::FrozenTable& table);
   // Installs loaded shards (compiled set file). Returns false if they do not fit the module.
   bool adopt(std::vector<std::vector<sets::FrozenTable>> shards, const std::array<std::uint64_t, 4>& meta);
   // Module state beyond the shards (e.g. which prefix lengths an address set holds).
   const std::array<std::uint64_t, 4>& meta() const noexcept { return meta_; }
+  // visit(block, bytes) for every shard.
+  void for_each_block(const std::function<void(const void*, std::size_t)>& visit) const;
 
  protected:
   struct FamilySpec {
@@ -110,7 +113,7 @@ class TermSet {
   virtual void on_added(std::size_t family, const std::uint8_t* key, std::size_t size) {
     (void)family, (void)key, (void)size;
   }
-  virtual std::unique_ptr<TermSet> make_empty() const = 0;
+  virtual std::unique_ptr<TermSet> make_empty(MemoryBudget& budget) const = 0;
 
   const sets::FrozenTable& table_for(std::size_t family, std::uint32_t hash) const noexcept;
   bool empty() const noexcept { return entries_ == 0; }

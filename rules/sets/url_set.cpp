@@ -32,7 +32,9 @@ class UrlSet final : public TermSet {
     std::memcpy(out, key, size);
     return size;
   }
-  std::unique_ptr<TermSet> make_empty() const override { return std::make_unique<UrlSet>(budget()); }
+  std::unique_ptr<TermSet> make_empty(MemoryBudget& budget) const override {
+    return std::make_unique<UrlSet>(budget);
+  }
 };
 
 }  // namespace
