@@ -292,7 +292,9 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
 
   // ---- emitting observations ----
 
-  void emit(ObservationKind kind, std::string_view value, std::string_view context = {}) noexcept {
+  // `address`: the value as an address, when it is one (matching then skips parsing the text).
+  void emit(ObservationKind kind, std::string_view value, std::string_view context = {},
+            const rules::IpAddress* address = nullptr) noexcept {
     if (!config.wanted[idx(kind)] || value.empty()) return;
     std::uint32_t* head = &flowless_head;
     std::uint16_t* used = &flowless_chunks;
@@ -307,6 +309,7 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
     o.value = value;
     o.context = context;
     o.ts = ts;
+    if (address != nullptr) o.address = *address;
     o.l4_proto = pkt.l4_proto;
     if (cur != nullptr) {
       o.flow = cur_id;
@@ -348,7 +351,7 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
   void emit_address(ObservationKind kind, const rules::IpAddress& a, bool with_dns_context) noexcept {
     char buf[48];
     const std::size_t n = rules::format_ip(a, buf);
-    emit(kind, {buf, n}, with_dns_context ? cache_get(a) : std::string_view{});
+    emit(kind, {buf, n}, with_dns_context ? cache_get(a) : std::string_view{}, &a);
   }
 
   void emit_ips() noexcept {
@@ -656,7 +659,7 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
     if (dns_is_response) cache_put(a.address, context);
     char buf[48];
     const std::size_t n = rules::format_ip(a.address, buf);
-    emit(K::dns_answer, {buf, n}, context);
+    emit(K::dns_answer, {buf, n}, context, &a.address);
   }
 
   void on_client_hello(const proto::TlsClientHello& h) override {

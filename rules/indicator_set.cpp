@@ -96,23 +96,12 @@ std::int32_t IndicatorSet::intern_markings(const std::vector<std::string>& refs)
 }
 
 std::size_t IndicatorSet::list_indicator_id(IndicatorType type, std::string_view term, char* buf) noexcept {
-  char name[32 + kMaxUrlLength];
-  const std::string_view t = indicator_type_name(type);
-  if (t.size() + 1 + term.size() > sizeof name) term = term.substr(0, sizeof name - t.size() - 1);
-  std::memcpy(name, t.data(), t.size());
-  name[t.size()] = ':';
-  std::memcpy(name + t.size() + 1, term.data(), term.size());
-  const Uuid u = uuid_v5(outpost_namespace(), std::string_view(name, t.size() + 1 + term.size()));
-  static const char prefix[] = "indicator--";
-  std::memcpy(buf, prefix, sizeof prefix - 1);
-  std::size_t n = sizeof prefix - 1;
-  static const char hex[] = "0123456789abcdef";
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) buf[n++] = '-';
-    buf[n++] = hex[u.bytes[i] >> 4];
-    buf[n++] = hex[u.bytes[i] & 15];
-  }
-  return n;
+  MatchedIndicator m;
+  m.list_type = indicator_type_name(type);
+  m.matched_term = term;
+  const std::string_view id = m.id();
+  std::memcpy(buf, id.data(), id.size());
+  return id.size();
 }
 
 // Turns set hits into MatchedIndicators: drops inactive STIX indicators and suffix hits of
@@ -139,7 +128,7 @@ class IndicatorSet::Visitor final : public TermVisitor {
       if (r.valid_from != stix::kNoTime && o_.ts < r.valid_from) return;
       if (r.valid_until != stix::kNoTime && o_.ts >= r.valid_until) return;
       if (!first_time(owner, 0)) return;
-      m.id = std::string_view(id, holder->records_.format_id(index, id));
+      m.stored_id = std::string_view(id, holder->records_.format_id(index, id));
       m.source = holder->sources_[r.source].get();
       m.confidence = r.confidence;
       m.marking_refs = r.markings >= 0 ? &holder->marking_sets_[static_cast<std::size_t>(r.markings)] : nullptr;
@@ -149,7 +138,7 @@ class IndicatorSet::Visitor final : public TermVisitor {
       const ListSource& l = layer->lists_[li];
       if (!whole && l.domain_match == DomainMatch::exact) return;
       if (!first_time(owner, text_hash(term) ^ static_cast<std::uint32_t>(type))) return;
-      m.id = std::string_view(id, list_indicator_id(type, term, id));
+      m.list_type = indicator_type_name(type);
       m.source = layer->sources_[l.source].get();
       m.confidence = l.confidence;
       m.marking_refs = l.markings >= 0 ? &layer->marking_sets_[static_cast<std::size_t>(l.markings)] : nullptr;
@@ -221,10 +210,15 @@ void IndicatorSet::probe(const Observation& o, Visitor& v) const {
     s->lookup(value, v);
   };
   auto probe_address = [&](std::string_view value) {
-    IpAddress ip;
-    if (!parse_ip(value, ip)) return false;
-    probe(IndicatorType::ipv4, value);  // also IPv4-mapped IPv6 addresses
-    if (ip.family == 6) probe(IndicatorType::ipv6, value);
+    IpAddress ip = o.address;
+    if (ip.family == 0 && !parse_ip(value, ip)) return false;
+    for (IndicatorType t : {IndicatorType::ipv4, IndicatorType::ipv6}) {  // ipv4: also IPv4-mapped IPv6
+      if (t == IndicatorType::ipv6 && ip.family != 6) break;
+      const TermSet* s = sets_[static_cast<std::size_t>(t)].get();
+      if (s == nullptr || s->size() == 0) continue;
+      v.type = t;
+      s->lookup_address(ip, v);
+    }
     return true;
   };
   switch (o.kind) {
@@ -268,14 +262,14 @@ void IndicatorSet::for_each_entry(
         const std::size_t li = owner & ~kListOwner;
         if (li >= lists_.size()) return;
         const ListSource& l = lists_[li];
-        m.id = std::string_view(id, list_indicator_id(type, term, id));
+        m.list_type = indicator_type_name(type);
         m.source = sources_[l.source].get();
         m.confidence = l.confidence;
         m.marking_refs = l.markings >= 0 ? &marking_sets_[static_cast<std::size_t>(l.markings)] : nullptr;
       } else {
         if (owner >= records_.size() || records_.dead(owner)) return;
         const IndicatorRecord r = records_.get(owner);
-        m.id = std::string_view(id, records_.format_id(owner, id));
+        m.stored_id = std::string_view(id, records_.format_id(owner, id));
         m.source = sources_[r.source].get();
         m.confidence = r.confidence;
         m.marking_refs = r.markings >= 0 ? &marking_sets_[static_cast<std::size_t>(r.markings)] : nullptr;

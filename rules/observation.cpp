@@ -106,7 +106,38 @@ std::size_t format_ip(const IpAddress& ip, char* buf) noexcept {
   return static_cast<std::size_t>(p - buf);
 }
 
+namespace {
+// Dotted-quad IPv4 exactly as inet_pton(AF_INET) reads it (four decimal parts 0..255, no
+// leading zeros), without the copy and strlen it needs: addresses are parsed on the match path.
+bool parse_ipv4(std::string_view text, std::uint8_t* out) noexcept {
+  std::size_t i = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (i >= text.size() || text[i] != '.') return false;
+      ++i;
+    }
+    unsigned v = 0, digits = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      if (digits > 0 && v == 0) return false;  // a leading zero
+      v = v * 10 + static_cast<unsigned>(text[i] - '0');
+      if (++digits > 3 || v > 255) return false;
+      ++i;
+    }
+    if (digits == 0) return false;
+    out[part] = static_cast<std::uint8_t>(v);
+  }
+  return i == text.size();
+}
+}  // namespace
+
 bool parse_ip(std::string_view text, IpAddress& out) noexcept {
+  if (!text.empty() && text.size() <= 15 && text.find(':') == std::string_view::npos) {
+    IpAddress ip;
+    if (!parse_ipv4(text, ip.bytes)) return false;
+    ip.family = 4;
+    out = ip;
+    return true;
+  }
   char tmp[64];
   if (text.empty() || text.size() >= sizeof tmp) return false;
   std::memcpy(tmp, text.data(), text.size());

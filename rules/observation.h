@@ -112,6 +112,8 @@ struct Observation {
   ObservationKind kind = ObservationKind::dst_ip;
   std::string_view value;    // normalised value (lowercase names, no trailing dot, ...)
   std::string_view context;  // kind-specific context (see ObservationKind), may be empty
+  IpAddress address;         // the value as an address when it is one (src_ip, dst_ip, address
+                             // dns_answers) and the producer has it binary; family 0 otherwise
   TimeUs ts = 0;             // timestamp of the packet that carried it
   std::uint64_t flow = 0;    // flow id, unique within a run; 0 if not part of a flow
   std::string_view app_proto;  // application protocol (nDPI's name, or ours), may be empty

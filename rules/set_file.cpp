@@ -168,11 +168,22 @@ struct Section {
   std::uint16_t kind = 0;
   std::uint8_t type = 0, family = 0;
   std::uint16_t shard = 0;
-  std::uint8_t layout = 0;
-  std::uint32_t count = 0, capacity = 0, key_size = 0;
+  std::uint8_t layout = 0, owner_width = 0;
+  std::uint32_t count = 0, capacity = 0, key_size = 0, owners = 0;
   std::uint64_t offset = 0, size = 0;
   const std::uint8_t* bytes = nullptr;  // writing
 };
+
+FrozenTable::Shape shape_of(const Section& s) {
+  FrozenTable::Shape shape;
+  shape.layout = static_cast<sets::RecordLayout>(s.layout);
+  shape.key_size = s.key_size;
+  shape.count = s.count;
+  shape.capacity = s.capacity;
+  shape.owner_width = s.owner_width;
+  shape.owners = s.owners;
+  return shape;
+}
 
 std::unique_ptr<IndicatorSet> fail(LoadStatus& status, std::string_view name, const std::string& what) {
   status.ok = false;
@@ -235,9 +246,11 @@ std::string SetFile::serialise(const IndicatorSet& set) {
         sec.family = static_cast<std::uint8_t>(f);
         sec.shard = static_cast<std::uint16_t>(s);
         sec.layout = static_cast<std::uint8_t>(tab.layout());
+        sec.owner_width = tab.shape().owner_width;
         sec.count = tab.count();
         sec.capacity = tab.capacity();
         sec.key_size = tab.key_size();
+        sec.owners = tab.shape().owners;
         sec.bytes = tab.block();
         sec.size = tab.block_size();
         sections.push_back(sec);
@@ -259,9 +272,11 @@ std::string SetFile::serialise(const IndicatorSet& set) {
   Section ids;
   ids.kind = kIdIndex;
   ids.layout = static_cast<std::uint8_t>(sets::RecordLayout::fixed);
+  ids.owner_width = set.id_index_.shape().owner_width;
   ids.count = set.id_index_.count();
   ids.capacity = set.id_index_.capacity();
   ids.key_size = 16;
+  ids.owners = set.id_index_.shape().owners;
   ids.bytes = set.id_index_.block();
   ids.size = set.id_index_.block_size();
   sections.insert(sections.begin(), {meta, records, ids});
@@ -282,9 +297,11 @@ std::string SetFile::serialise(const IndicatorSet& set) {
     e[3] = s.family;
     put_u16(e + 4, s.shard);
     e[6] = s.layout;
+    e[7] = s.owner_width;
     put_u32(e + 8, s.count);
     put_u32(e + 12, s.capacity);
     put_u32(e + 16, s.key_size);
+    put_u32(e + 20, s.owners);
     put_u64(e + 24, s.offset);
     put_u64(e + 32, s.size);
     if (s.size != 0) std::memcpy(p + s.offset, s.bytes, s.size);
@@ -399,9 +416,11 @@ std::unique_ptr<IndicatorSet> SetFile::load_image(std::string_view name, const s
     s.family = e[3];
     s.shard = get_u16(e + 4);
     s.layout = e[6];
+    s.owner_width = e[7];
     s.count = get_u32(e + 8);
     s.capacity = get_u32(e + 12);
     s.key_size = get_u32(e + 16);
+    s.owners = get_u32(e + 20);
     s.offset = get_u64(e + 24);
     s.size = get_u64(e + 32);
     if (s.offset < table_end || s.offset > size || s.size > size - s.offset)
@@ -484,8 +503,8 @@ std::unique_ptr<IndicatorSet> SetFile::load_image(std::string_view name, const s
       return bad("record " + std::to_string(i));
   }
   const Section& ids = sections[2];
-  if (!FrozenTable::wrap(sets::RecordLayout::fixed, 16, ids.count, ids.capacity, ids.bytes, ids.size, keep,
-                         out.id_index_))
+  if (ids.layout != static_cast<std::uint8_t>(sets::RecordLayout::fixed) || ids.key_size != 16 ||
+      !FrozenTable::wrap(shape_of(ids), ids.bytes, ids.size, keep, out.id_index_))
     return bad("id index");
 
   std::vector<std::vector<std::vector<bool>>> seen(kIndicatorTypeCount);
@@ -498,9 +517,7 @@ std::unique_ptr<IndicatorSet> SetFile::load_image(std::string_view name, const s
     if (s.kind != kShard || s.type >= kIndicatorTypeCount || s.family >= shards[s.type].size() ||
         s.shard >= shards[s.type][s.family].size() || seen[s.type][s.family][s.shard])
       return bad("section " + std::to_string(i));
-    if (s.layout > 1 ||
-        !FrozenTable::wrap(static_cast<sets::RecordLayout>(s.layout), s.key_size, s.count, s.capacity, s.bytes, s.size,
-                           keep, shards[s.type][s.family][s.shard]))
+    if (s.layout > 1 || !FrozenTable::wrap(shape_of(s), s.bytes, s.size, keep, shards[s.type][s.family][s.shard]))
       return bad("shard in section " + std::to_string(i));
     seen[s.type][s.family][s.shard] = true;
   }

@@ -17,8 +17,9 @@
 //       40    20  zero
 //       60     4  CRC-32 of bytes [0, 60) and of the section table
 //       64  40*n  section table, one entry per section:
-//                   u16 kind, u8 indicator type, u8 family, u16 shard, u8 layout, u8 zero,
-//                   u32 count, u32 capacity, u32 key size, u32 zero, u64 offset, u64 size
+//                   u16 kind, u8 indicator type, u8 family, u16 shard, u8 layout,
+//                   u8 owner code width, u32 count, u32 capacity, u32 key size,
+//                   u32 owners, u64 offset, u64 size (the shape of rules/sets/table.h)
 //        …        sections, each at an offset that is a multiple of 8:
 //                   kind 1 meta (sources, lists, markings, residual patterns, per-type shard
 //                          bits and module state, load statistics), kind 2 STIX records,

@@ -272,7 +272,7 @@ SightingAggregator::Open& SightingAggregator::open(std::uint64_t hash,
   auto o = std::make_unique<Open>();
   o->window = window;
   Sighting& s = o->sighting;
-  s.indicator_id.assign(ind.id.data(), ind.id.size());
+  s.indicator_id.assign(ind.id().data(), ind.id().size());
   if (ind.source != nullptr) {
     s.source.kind = ind.source->kind;
     append_valid_utf8(s.source.name, ind.source->name);
@@ -302,8 +302,8 @@ void SightingAggregator::on_match(const rules::MatchedIndicator& indicator,
   const rules::TimeUs ts = clamp_time(observation.ts);
   advance(ts);
   const std::int64_t window = window_index(ts);
-  const std::uint64_t hash = key_hash(indicator.id, observation.device, window);
-  Open* o = find(hash, indicator.id, observation.device, window);
+  const std::uint64_t hash = key_hash(indicator.id(), observation.device, window);
+  Open* o = find(hash, indicator.id(), observation.device, window);
   if (o == nullptr) {
     if (open_.size() >= options_.max_open_sightings) {
       ++counters_.matches_dropped_open_cap;

@@ -23,7 +23,12 @@ class AddressSet final : public TermSet {
   void lookup(std::string_view observed, TermVisitor& visitor) const override {
     if (empty()) return;
     IpAddress ip;
-    if (!parse_ip(observed, ip)) return;
+    if (parse_ip(observed, ip)) lookup_address(ip, visitor);
+  }
+
+  void lookup_address(const IpAddress& address, TermVisitor& visitor) const override {
+    if (empty()) return;
+    IpAddress ip = address;
     if (kFamily == 4 && ip.family == 6) {
       // An IPv4-mapped IPv6 address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) is that IPv4 address.
       static const std::uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -32,22 +37,38 @@ class AddressSet final : public TermSet {
       ip.family = 4;
     }
     if (ip.family != kFamily) return;
+    // The full-length entry first; shorter prefixes only where one covers the address's top
+    // 16 bits (most addresses are in no listed network, and most listed entries are single
+    // addresses). Probes are prefetched, then read longest first.
+    struct Probe {
+      std::uint8_t key[Bytes + 1];
+      std::uint32_t hash;
+    };
+    Probe probes[kBits + 1];
+    std::size_t count = 0;
+    const unsigned top16 = static_cast<unsigned>(ip.bytes[0]) << 8 | ip.bytes[1];
+    const bool covered = (coverage_[top16 / 64] >> (top16 % 64) & 1) != 0;
     for (unsigned len = kBits; len >= 1; --len) {
       if ((meta_[len / 64] >> (len % 64) & 1) == 0) continue;
-      std::uint8_t key[Bytes + 1];
+      if (len != kBits && !covered) break;
+      Probe& p = probes[count++];
       for (unsigned i = 0; i < Bytes; ++i) {
         const unsigned bit0 = i * 8;
         std::uint8_t mask = 0;
         if (bit0 + 8 <= len) mask = 0xff;
         else if (bit0 < len) mask = static_cast<std::uint8_t>(0xff << (8 - (len - bit0)));
-        key[i] = static_cast<std::uint8_t>(ip.bytes[i] & mask);
+        p.key[i] = static_cast<std::uint8_t>(ip.bytes[i] & mask);
       }
-      key[Bytes] = static_cast<std::uint8_t>(len);
+      p.key[Bytes] = static_cast<std::uint8_t>(len);
+      p.hash = hash_bytes(p.key, Bytes + 1);
+      table_for(0, p.hash).prefetch(p.hash);
+    }
+    for (std::size_t k = 0; k < count; ++k) {
       char text[64];
       std::size_t text_len = 0;
-      const std::uint32_t h = hash_bytes(key, Bytes + 1);
-      table_for(0, h).find(h, key, [&](EntryOwner owner) {
-        if (text_len == 0) text_len = format(0, key, Bytes + 1, text);
+      const Probe& p = probes[k];
+      table_for(0, p.hash).find(p.hash, p.key, [&](EntryOwner owner) {
+        if (text_len == 0) text_len = format(0, p.key, Bytes + 1, text);
         visitor.on_hit(owner, std::string_view(text, text_len), true);
       });
     }
@@ -72,11 +93,28 @@ class AddressSet final : public TermSet {
   }
   void on_added(std::size_t, const std::uint8_t* key, std::size_t) override {
     const unsigned len = key[Bytes];
-    if (len <= kBits) meta_[len / 64] |= std::uint64_t{1} << (len % 64);
+    if (len > kBits) return;
+    meta_[len / 64] |= std::uint64_t{1} << (len % 64);
+    if (len == kBits) return;
+    // Mark the 16-bit blocks this network overlaps.
+    const unsigned first = static_cast<unsigned>(key[0]) << 8 | key[1];
+    const unsigned blocks = len >= 16 ? 1u : 1u << (16 - len);
+    for (unsigned b = first; b < first + blocks && b < 65536; ++b) coverage_[b / 64] |= std::uint64_t{1} << (b % 64);
+  }
+  void on_adopted() override {
+    for_each_key([&](std::size_t, const std::uint8_t* key, std::size_t size) { on_added(0, key, size); });
+  }
+  void copy_derived_state(const TermSet& from) override {
+    coverage_ = static_cast<const AddressSet&>(from).coverage_;
   }
   std::unique_ptr<TermSet> make_empty(MemoryBudget& budget) const override {
     return std::make_unique<AddressSet>(budget);
   }
+
+ private:
+  // Bit b: some entry shorter than the full length overlaps the addresses whose top 16 bits
+  // are b (8 KiB, derived from the entries, not stored in set files).
+  std::vector<std::uint64_t> coverage_ = std::vector<std::uint64_t>(1024, 0);
 };
 
 // address:port of a flow's remote end: IPv4 keys (4 + 2 bytes) and IPv6 keys (16 + 2) in two

@@ -26,23 +26,41 @@ class DomainSet final : public TermSet {
 
   void lookup(std::string_view observed, TermVisitor& visitor) const override {
     if (empty()) return;
+    // Lowercase without the trailing root dot; not validated further (normalise_domain would):
+    // a name that is no DNS name simply matches no entry, and this runs for every name seen.
     char buf[kMaxDomainLength + 1];
-    const std::size_t n = normalise_domain(observed, buf, sizeof buf);
-    if (n == 0) return;
+    while (!observed.empty() && (observed.back() == ' ' || observed.back() == '\t')) observed.remove_suffix(1);
+    if (!observed.empty() && observed.back() == '.') observed.remove_suffix(1);
+    const std::size_t n = observed.size();
+    if (n == 0 || n > kMaxDomainLength) return;
+    for (std::size_t i = 0; i < n; ++i) {
+      const char c = observed[i];
+      buf[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
+    }
     const std::string_view name(buf, n);
     // Parents are probed only while they keep a dot: a single label ("com") never matches by
     // suffix (rules/README.md, "Domains").
     const std::size_t first_dot_from_right = name.rfind('.');
+    // The name and its parents, hashed in one pass from the right; their slots are prefetched
+    // before any is read, so the probes' memory latencies overlap.
+    struct Probe {
+      std::uint32_t at, hash;
+    };
+    Probe probes[kMaxDomainLength / 2 + 2];
+    std::size_t count = 0;
     std::uint32_t h = kFnvBasis;
     for (std::size_t i = n; i-- > 0;) {
       h = fnv_step(h, static_cast<std::uint8_t>(name[i]));
       const bool label_start = i == 0 || name[i - 1] == '.';
       if (!label_start) continue;
-      const bool whole = i == 0;
-      if (!whole && (first_dot_from_right == std::string_view::npos || i > first_dot_from_right)) continue;
-      const std::string_view suffix = name.substr(i);
-      const std::uint32_t sh = finish(h, suffix.size());
-      table_for(0, sh).find(sh, suffix, [&](EntryOwner owner, std::string_view term) {
+      if (i != 0 && (first_dot_from_right == std::string_view::npos || i > first_dot_from_right)) continue;
+      const std::uint32_t sh = finish(h, n - i);
+      probes[count++] = {static_cast<std::uint32_t>(i), sh};
+      table_for(0, sh).prefetch(sh);
+    }
+    for (std::size_t k = 0; k < count; ++k) {
+      const bool whole = probes[k].at == 0;
+      table_for(0, probes[k].hash).find(probes[k].hash, name.substr(probes[k].at), [&](EntryOwner owner, std::string_view term) {
         visitor.on_hit(owner, term, whole);
       });
     }

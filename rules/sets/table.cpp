@@ -1,26 +1,33 @@
 #include "rules/sets/table.h"
 
+#include <unordered_map>
+
 namespace outpost::rules::sets {
 
-bool FrozenTable::wrap(RecordLayout layout, std::uint32_t key_size, std::uint32_t count, std::uint32_t capacity,
-                       const std::uint8_t* block, std::size_t size, std::shared_ptr<const void> keep,
+bool FrozenTable::wrap(const Shape& shape, const std::uint8_t* block, std::size_t size, std::shared_ptr<const void> keep,
                        FrozenTable& out) {
-  const std::size_t index_bytes = static_cast<std::size_t>(capacity) * 5;
-  if (index_bytes > size || (capacity == 0 && count != 0) || count > capacity) return false;
-  if (layout == RecordLayout::fixed) {
-    if (key_size == 0 || key_size > 64) return false;
-    if ((size - index_bytes) != static_cast<std::size_t>(count) * (key_size + 4)) return false;
-  } else if (layout != RecordLayout::string || key_size != 0) {
+  const std::size_t w = shape.owner_width;
+  if (w != 1 && w != 2 && w != 4) return false;
+  if ((w == 4 && shape.owners != 0) || (w < 4 && shape.count > 0 && shape.owners == 0)) return false;
+  if (shape.count > shape.capacity || (shape.capacity == 0 && size != 0 && shape.layout == RecordLayout::fixed)) return false;
+  const std::size_t owners_bytes = static_cast<std::size_t>(shape.owners) * 4;
+  std::size_t stride = 0;
+  if (shape.layout == RecordLayout::fixed) {
+    if (shape.key_size == 0 || shape.key_size > 64) return false;
+    stride = shape.key_size + w;
+    if (static_cast<std::uint64_t>(shape.capacity) * stride + owners_bytes != size) return false;
+  } else if (shape.layout == RecordLayout::string && shape.key_size == 0) {
+    stride = 5;
+    if (static_cast<std::uint64_t>(shape.capacity) * stride + owners_bytes > size) return false;
+  } else {
     return false;
   }
-  out.layout_ = layout;
-  out.key_size_ = key_size;
-  out.count_ = count;
-  out.capacity_ = capacity;
-  out.tags_ = block;
-  out.refs_ = block + capacity;
-  out.records_ = block + index_bytes;
-  out.records_size_ = size - index_bytes;
+  out.shape_ = shape;
+  out.stride_ = stride;
+  out.block_ = block;
+  out.owners_ = block + shape.capacity * stride;
+  out.records_ = out.owners_ + owners_bytes;
+  out.records_size_ = size - shape.capacity * stride - owners_bytes;
   out.block_size_ = size;
   out.keep_ = std::move(keep);
   return true;
@@ -82,7 +89,7 @@ AddResult TableBuilder::add(const std::uint8_t* key, std::size_t size, EntryOwne
   // The budget is charged what the entry will cost once frozen (its record plus its share of
   // a 0.7-full index of 5-byte slots), not the builder's growth slack: the budget bounds the
   // set the agent keeps, and the build's transient is documented beside it.
-  const std::size_t cost = rec + kIndexBytesPerEntry;
+  const std::size_t cost = layout_ == RecordLayout::fixed ? rec + rec / 4 + 1 : rec + kIndexBytesPerEntry;
   if (!budget_->resize(charged_, charged_ + cost)) return AddResult::budget_exhausted;
   charged_ += cost;
   // Load factor <= 0.75 while building.
@@ -109,64 +116,103 @@ AddResult TableBuilder::add(const std::uint8_t* key, std::size_t size, EntryOwne
 
 bool TableBuilder::freeze(unsigned shard_bits, std::vector<FrozenTable>& out) {
   const std::size_t shards = std::size_t{1} << shard_bits;
-  // Pass 1: records and bytes per shard.
-  std::vector<std::size_t> counts(shards, 0), bytes(shards, 0);
+  // visit(key, key size, owner) for every record, in insertion order (so codes, and the
+  // frozen bytes, depend only on the inputs).
   auto visit_records = [&](auto&& fn) {
     if (layout_ == RecordLayout::fixed) {
       const std::size_t stride = key_size_ + 4;
-      for (std::size_t at = 0; at < records_.size(); at += stride) fn(&records_[at], key_size_, stride);
+      for (std::size_t at = 0; at < records_.size(); at += stride) fn(&records_[at], key_size_, get_u32(&records_[at + key_size_]));
     } else {
       for (std::size_t at = 0; at < records_.size();) {
         const std::size_t len = get_u16(&records_[at + 4]);
-        fn(&records_[at + 6], len, 6 + len);
+        fn(&records_[at + 6], len, get_u32(&records_[at]));
         at += 6 + len;
       }
     }
   };
-  visit_records([&](const std::uint8_t* key, std::size_t len, std::size_t rec) {
-    const std::size_t s = shard_of(hash_(key, len), shard_bits);
-    ++counts[s];
-    bytes[s] += rec;
-  });
-  struct Block {
-    std::vector<std::uint8_t> bytes;
-    std::size_t capacity = 0, filled = 0, count = 0;
+  struct Shard {
+    std::unordered_map<EntryOwner, std::uint32_t> codes;  // owner -> index in owners
+    std::vector<EntryOwner> owners;
+    std::size_t count = 0, key_bytes = 0;
+    FrozenTable::Shape shape;
+    std::vector<std::uint8_t>* bytes = nullptr;
+    std::size_t filled = 0;
   };
-  std::vector<std::shared_ptr<Block>> blocks(shards);
+  std::vector<Shard> sh(shards);
+  visit_records([&](const std::uint8_t* key, std::size_t len, EntryOwner owner) {
+    Shard& s = sh[shard_of(hash_(key, len), shard_bits)];
+    ++s.count;
+    s.key_bytes += len;
+    if (s.codes.emplace(owner, static_cast<std::uint32_t>(s.owners.size())).second) s.owners.push_back(owner);
+  });
+  auto blocks = std::make_shared<std::vector<std::vector<std::uint8_t>>>(shards);
   std::size_t total = 0;
-  for (std::size_t s = 0; s < shards; ++s) {
-    auto b = std::make_shared<Block>();
-    b->capacity = counts[s] == 0 ? 0 : frozen_capacity(counts[s]);
-    const std::size_t size = b->capacity * 5 + bytes[s];
+  for (std::size_t i = 0; i < shards; ++i) {
+    Shard& s = sh[i];
+    FrozenTable::Shape& shape = s.shape;
+    shape.layout = layout_;
+    shape.key_size = key_size_;
+    shape.count = static_cast<std::uint32_t>(s.count);
+    shape.capacity = s.count == 0 ? 0 : static_cast<std::uint32_t>(frozen_capacity(layout_, s.count));
+    shape.owner_width = s.owners.size() <= 0xff ? 1 : s.owners.size() <= 0xffff ? 2 : 4;
+    shape.owners = shape.owner_width == 4 || s.count == 0 ? 0 : static_cast<std::uint32_t>(s.owners.size());
+    if (s.count == 0) shape.owner_width = 1;
+    const std::size_t w = shape.owner_width;
+    std::size_t size = static_cast<std::size_t>(shape.owners) * 4;
+    if (layout_ == RecordLayout::fixed) size += shape.capacity * (key_size_ + w);
+    else size += shape.capacity * std::size_t{5} + s.count * (w + 2) + s.key_bytes;
+    std::vector<std::uint8_t>& b = (*blocks)[i];
+    b.assign(size, 0);
+    s.bytes = &b;
+    const std::size_t stride = layout_ == RecordLayout::fixed ? key_size_ + w : 5;
+    for (std::size_t k = 0; k < shape.owners; ++k) put_u32(&b[shape.capacity * stride + 4 * k], s.owners[k]);
     total += size;
-    blocks[s] = std::move(b);
-    blocks[s]->bytes.reserve(size);
-    blocks[s]->bytes.assign(size, 0);
   }
   budget_->adjust(charged_, total);
   charged_ = 0;
   // Pass 2: place each record in its shard.
-  visit_records([&](const std::uint8_t* key, std::size_t len, std::size_t rec) {
+  visit_records([&](const std::uint8_t* key, std::size_t len, EntryOwner owner) {
     const std::uint32_t h = hash_(key, len);
-    Block& b = *blocks[shard_of(h, shard_bits)];
-    std::uint8_t* base = b.bytes.data();
-    const std::size_t at = b.capacity * 5 + b.filled;
-    std::memcpy(base + at, key - (layout_ == RecordLayout::fixed ? 0 : 6), rec);
-    const std::uint32_t ref = layout_ == RecordLayout::fixed ? static_cast<std::uint32_t>(b.count)
-                                                             : static_cast<std::uint32_t>(b.filled);
-    std::size_t i = static_cast<std::size_t>((static_cast<std::uint64_t>(h) * b.capacity) >> 32);
-    while (base[i] != 0) i = i + 1 == b.capacity ? 0 : i + 1;
-    base[i] = tag_of(h);
-    put_u32(base + b.capacity + 4 * i, ref);
-    b.filled += rec;
-    ++b.count;
+    Shard& s = sh[shard_of(h, shard_bits)];
+    const FrozenTable::Shape& shape = s.shape;
+    const std::size_t w = shape.owner_width;
+    const std::uint32_t code = w == 4 ? owner + 1 : s.codes[owner] + 1;
+    std::uint8_t* base = s.bytes->data();
+    auto put_code = [&](std::uint8_t* p) {
+      if (w == 1) p[0] = static_cast<std::uint8_t>(code);
+      else if (w == 2) put_u16(p, static_cast<std::uint16_t>(code));
+      else put_u32(p, code);
+    };
+    std::size_t i = static_cast<std::size_t>((static_cast<std::uint64_t>(h) * shape.capacity) >> 32);
+    if (layout_ == RecordLayout::fixed) {
+      const std::size_t stride = key_size_ + w;
+      // A slot is taken when its code is not 0.
+      auto taken = [&](std::size_t j) {
+        const std::uint8_t* c = base + j * stride + key_size_;
+        for (std::size_t k = 0; k < w; ++k)
+          if (c[k] != 0) return true;
+        return false;
+      };
+      while (taken(i)) i = i + 1 == shape.capacity ? 0 : i + 1;
+      std::memcpy(base + i * stride, key, len);
+      put_code(base + i * stride + key_size_);
+      return;
+    }
+    while (base[i * 5] != 0) i = i + 1 == shape.capacity ? 0 : i + 1;
+    const std::size_t records_at = shape.capacity * std::size_t{5} + shape.owners * std::size_t{4};
+    base[i * 5] = tag_of(h);
+    put_u32(base + i * 5 + 1, static_cast<std::uint32_t>(s.filled));
+    std::uint8_t* r = base + records_at + s.filled;
+    put_code(r);
+    put_u16(r + w, static_cast<std::uint16_t>(len));
+    std::memcpy(r + w + 2, key, len);
+    s.filled += w + 2 + len;
   });
   out.clear();
   out.resize(shards);
-  for (std::size_t s = 0; s < shards; ++s) {
-    const auto& b = blocks[s];
-    FrozenTable::wrap(layout_, key_size_, static_cast<std::uint32_t>(b->count), static_cast<std::uint32_t>(b->capacity),
-                      b->bytes.data(), b->bytes.size(), std::shared_ptr<const void>(b, b.get()), out[s]);
+  for (std::size_t i = 0; i < shards; ++i) {
+    const std::vector<std::uint8_t>& b = (*blocks)[i];
+    FrozenTable::wrap(sh[i].shape, b.data(), b.size(), std::shared_ptr<const void>(blocks, &b), out[i]);
   }
   std::vector<std::uint8_t>().swap(records_);
   std::vector<std::uint32_t>().swap(index_);

@@ -1,22 +1,29 @@
 #pragma once
 // The storage every set module shares: records of one layout under an open-addressing index,
 // built once (TableBuilder) and then frozen (FrozenTable) into one contiguous block of bytes
-// that is the same in memory and in a compiled set file, on every CPU:
+// that is the same in memory and in a compiled set file, on every CPU. All integers are
+// little-endian; nothing is assumed aligned.
 //
-//   FrozenTable block, all integers little-endian, no alignment assumed:
-//   +----------------------+---------------------------+---------------------------------+
-//   | tags: capacity bytes | refs: capacity x u32      | records                         |
-//   +----------------------+---------------------------+---------------------------------+
-//   tags[i] == 0: slot i is empty; else an 8-bit tag of the record's hash (a miss reads only
-//   tags, usually one cache line) and refs[i] names the record:
-//     fixed layout:  record refs[i] at refs[i] * (key_size + 4): [key: key_size][owner: u32]
-//     string layout: record at byte offset refs[i]:             [owner: u32][len: u16][bytes]
+//   fixed layout (addresses, digests): the records are the slots themselves
+//   +----------------------------------------------+----------------------+
+//   | slots: capacity x [key: key_size][code: w]   | owners: n x u32      |
+//   +----------------------------------------------+----------------------+
+//   string layout (names, URLs): slots refer to records by byte offset
+//   +--------------------------------+----------------------+----------------------------------+
+//   | slots: capacity x [tag][ref:4] | owners: n x u32      | records: [code: w][len: u16][bytes] |
+//   +--------------------------------+----------------------+----------------------------------+
 //
-// Lookups read integers byte by byte (no unaligned loads on MIPS/ARM, same result on big- and
-// little-endian CPUs) and check every reference against the block, so a corrupt block (a set
-// file that passed its checksum by accident or on purpose) can make a lookup miss but never
-// read outside it. A large type is split into shards (tables chosen by hash bits that neither
-// the home slot nor the tag use), so one shard can be rebuilt at a time during live updates.
+// An entry's owner is stored as a code of w = 1, 2 or 4 bytes (the narrowest that fits the
+// table's distinct owners): code 0 marks an empty fixed slot; with w < 4 code c names
+// owners[c - 1] (a list's entries share one owner, so a list entry costs one byte for it);
+// with w = 4 the code is owner + 1 and there is no owners array. A string slot is empty when
+// its tag is 0; the tag (8 bits of the hash) lets a miss skip records without reading them.
+// A miss reads one slot run, usually one cache line; lookups can prefetch their slot first.
+//
+// Lookups check every reference and code against the block, so a corrupt block (a set file
+// that passed its checksum by accident or on purpose) can make a lookup miss but never read
+// outside it. A large type is split into shards (tables chosen by hash bits that neither the
+// home slot nor the tag use), so one shard can be rebuilt at a time during live updates.
 
 #include <cstddef>
 #include <cstdint>
@@ -89,78 +96,128 @@ inline std::size_t shard_of(std::uint32_t hash, unsigned bits) noexcept {
 // One frozen shard. Cheap to copy (the bytes are shared).
 class FrozenTable {
  public:
+  struct Shape {
+    RecordLayout layout = RecordLayout::fixed;
+    std::uint32_t key_size = 0;   // fixed layout
+    std::uint32_t count = 0;      // records
+    std::uint32_t capacity = 0;   // slots
+    std::uint8_t owner_width = 1; // bytes of an owner code: 1, 2 or 4
+    std::uint32_t owners = 0;     // entries of the owners array (0 when owner_width is 4)
+  };
   FrozenTable() = default;
   // Wraps a block laid out as above; `keep` owns the bytes (a heap buffer or a mapped file).
-  // Returns false if the header fields do not fit the block.
-  static bool wrap(RecordLayout layout, std::uint32_t key_size, std::uint32_t count, std::uint32_t capacity,
-                   const std::uint8_t* block, std::size_t size, std::shared_ptr<const void> keep, FrozenTable& out);
+  // Returns false if the shape does not fit the block.
+  static bool wrap(const Shape& shape, const std::uint8_t* block, std::size_t size, std::shared_ptr<const void> keep,
+                   FrozenTable& out);
 
-  RecordLayout layout() const noexcept { return layout_; }
-  std::uint32_t key_size() const noexcept { return key_size_; }
-  std::uint32_t count() const noexcept { return count_; }
-  std::uint32_t capacity() const noexcept { return capacity_; }
-  const std::uint8_t* block() const noexcept { return tags_; }
+  const Shape& shape() const noexcept { return shape_; }
+  RecordLayout layout() const noexcept { return shape_.layout; }
+  std::uint32_t key_size() const noexcept { return shape_.key_size; }
+  std::uint32_t count() const noexcept { return shape_.count; }
+  std::uint32_t capacity() const noexcept { return shape_.capacity; }
+  const std::uint8_t* block() const noexcept { return block_; }
   std::size_t block_size() const noexcept { return block_size_; }
+
+  // Brings the home slot of `hash` towards the cache, so several probes' memory latencies
+  // overlap (a domain lookup probes every parent of the name).
+  void prefetch(std::uint32_t hash) const noexcept {
+    if (shape_.capacity != 0) __builtin_prefetch(block_ + home(hash) * stride_);
+  }
 
   // Fixed layout: visit(owner) for every record whose key equals `key`.
   template <class F>
   void find(std::uint32_t hash, const std::uint8_t* key, F&& visit) const {
-    const std::size_t stride = key_size_ + 4;
-    probe(hash, [&](std::uint32_t rec) {
-      const std::size_t at = static_cast<std::size_t>(rec) * stride;
-      if (rec >= count_ || at + stride > records_size_) return;
-      const std::uint8_t* r = records_ + at;
-      if (std::memcmp(r, key, key_size_) == 0) visit(get_u32(r + key_size_));
-    });
+    if (shape_.capacity == 0) return;
+    const std::size_t ks = shape_.key_size;
+    std::size_t i = home(hash);
+    // At most `capacity` steps even in a corrupt block whose slots are all taken.
+    for (std::size_t steps = 0; steps < shape_.capacity; ++steps) {
+      const std::uint8_t* slot = block_ + i * stride_;
+      const std::uint32_t code = read_code(slot + ks);
+      if (code == 0) return;
+      EntryOwner owner;
+      if (same_bytes(slot, key, ks) && owner_of(code, owner)) visit(owner);
+      if (++i == shape_.capacity) i = 0;
+    }
   }
   // String layout: visit(owner, stored bytes) for every record equal to `s`.
   template <class F>
   void find(std::uint32_t hash, std::string_view s, F&& visit) const {
-    probe(hash, [&](std::uint32_t off) {
-      if (static_cast<std::size_t>(off) + 6 > records_size_) return;
-      const std::uint8_t* r = records_ + off;
-      const std::size_t len = get_u16(r + 4);
-      if (len != s.size() || off + 6 + len > records_size_) return;
-      if (std::memcmp(r + 6, s.data(), len) == 0)
-        visit(get_u32(r), std::string_view(reinterpret_cast<const char*>(r + 6), len));
-    });
+    if (shape_.capacity == 0) return;
+    const std::uint8_t t = tag_of(hash);
+    const std::size_t w = shape_.owner_width;
+    std::size_t i = home(hash);
+    for (std::size_t steps = 0; steps < shape_.capacity; ++steps) {
+      const std::uint8_t* slot = block_ + i * 5;
+      if (slot[0] == 0) return;
+      if (slot[0] == t) {
+        const std::size_t off = get_u32(slot + 1);
+        if (off <= records_size_ && records_size_ - off >= w + 2) {
+          const std::uint8_t* r = records_ + off;
+          const std::size_t len = get_u16(r + w);
+          EntryOwner owner;
+          if (len == s.size() && records_size_ - off - w - 2 >= len && std::memcmp(r + w + 2, s.data(), len) == 0 &&
+              owner_of(read_code(r), owner))
+            visit(owner, std::string_view(reinterpret_cast<const char*>(r + w + 2), len));
+        }
+      }
+      if (++i == shape_.capacity) i = 0;
+    }
   }
-  // visit(key bytes, key size, owner) for every record, in storage order; stops at the first
-  // malformed record of a string table.
+  // visit(key bytes, key size, owner) for every record (fixed: in slot order; string: in
+  // storage order, stopping at the first malformed record).
   template <class F>
   void for_each_record(F&& visit) const {
-    if (layout_ == RecordLayout::fixed) {
-      const std::size_t stride = key_size_ + 4;
-      for (std::size_t at = 0; at + stride <= records_size_; at += stride)
-        visit(records_ + at, static_cast<std::size_t>(key_size_), get_u32(records_ + at + key_size_));
+    EntryOwner owner;
+    if (shape_.layout == RecordLayout::fixed) {
+      for (std::size_t i = 0; i < shape_.capacity; ++i) {
+        const std::uint8_t* slot = block_ + i * stride_;
+        if (owner_of(read_code(slot + shape_.key_size), owner)) visit(slot, std::size_t{shape_.key_size}, owner);
+      }
       return;
     }
-    for (std::size_t at = 0; at + 6 <= records_size_;) {
-      const std::size_t len = get_u16(records_ + at + 4);
-      if (at + 6 + len > records_size_) return;
-      visit(records_ + at + 6, len, get_u32(records_ + at));
-      at += 6 + len;
+    const std::size_t w = shape_.owner_width;
+    for (std::size_t at = 0; at + w + 2 <= records_size_;) {
+      const std::size_t len = get_u16(records_ + at + w);
+      if (at + w + 2 + len > records_size_) return;
+      if (owner_of(read_code(records_ + at), owner)) visit(records_ + at + w + 2, len, owner);
+      at += w + 2 + len;
     }
   }
 
  private:
-  template <class F>
-  void probe(std::uint32_t hash, F&& visit) const {
-    if (capacity_ == 0) return;
-    const std::uint8_t t = tag_of(hash);
-    std::size_t i = static_cast<std::size_t>((static_cast<std::uint64_t>(hash) * capacity_) >> 32);
-    // At most `capacity` steps even in a corrupt block whose tags are all set.
-    for (std::size_t steps = 0; tags_[i] != 0 && steps < capacity_; ++steps) {
-      if (tags_[i] == t) visit(get_u32(refs_ + 4 * i));
-      if (++i == capacity_) i = 0;
+  // Keys are 5..33 bytes: a loop the compiler keeps inline beats a call to memcmp.
+  static bool same_bytes(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  }
+  std::size_t home(std::uint32_t hash) const noexcept {
+    return static_cast<std::size_t>((static_cast<std::uint64_t>(hash) * shape_.capacity) >> 32);
+  }
+  std::uint32_t read_code(const std::uint8_t* p) const noexcept {
+    switch (shape_.owner_width) {
+      case 1: return p[0];
+      case 2: return get_u16(p);
+      default: return get_u32(p);
     }
   }
+  bool owner_of(std::uint32_t code, EntryOwner& out) const noexcept {
+    if (code == 0) return false;
+    if (shape_.owner_width == 4) {
+      out = code - 1;
+      return true;
+    }
+    if (code > shape_.owners) return false;
+    out = get_u32(owners_ + 4 * static_cast<std::size_t>(code - 1));
+    return true;
+  }
 
-  RecordLayout layout_ = RecordLayout::fixed;
-  std::uint32_t key_size_ = 0, count_ = 0, capacity_ = 0;
-  const std::uint8_t* tags_ = nullptr;
-  const std::uint8_t* refs_ = nullptr;
-  const std::uint8_t* records_ = nullptr;
+  Shape shape_;
+  std::size_t stride_ = 0;  // bytes of a slot
+  const std::uint8_t* block_ = nullptr;
+  const std::uint8_t* owners_ = nullptr;
+  const std::uint8_t* records_ = nullptr;  // string layout
   std::size_t records_size_ = 0, block_size_ = 0;
   std::shared_ptr<const void> keep_;
 };
@@ -198,8 +255,11 @@ class TableBuilder {
   static constexpr std::size_t kIndexBytesPerEntry = 8;  // 5 bytes a slot / 0.7, rounded up
 };
 
-// Capacity for `count` entries at the steady load factor (0.7) of frozen tables.
-inline std::size_t frozen_capacity(std::size_t count) noexcept { return count + count * 3 / 7 + 8; }
+// Slots for `count` entries at the steady load factors of frozen tables: 0.8 for fixed slots
+// (a record each, so empty slots cost a record's size), 0.7 for the 5-byte string slots.
+inline std::size_t frozen_capacity(RecordLayout layout, std::size_t count) noexcept {
+  return layout == RecordLayout::fixed ? count + count / 4 + 8 : count + count * 3 / 7 + 8;
+}
 
 // Shard bits for a table of `count` records of about `record_bytes` each: shards of at most
 // ~1 MiB of records, so rebuilding one during a live update costs a small fraction of the set.

@@ -59,7 +59,9 @@ const FrozenTable& TermSet::shard(std::size_t family, std::size_t index) const n
 }
 
 const FrozenTable& TermSet::table_for(std::size_t family, std::uint32_t hash) const noexcept {
+  static const FrozenTable kNone;  // before compact(): lookups find nothing
   const Family& f = families_[family];
+  if (f.shards.empty()) return kNone;
   return *f.shards[sets::shard_of(hash, f.shard_bits)];
 }
 
@@ -81,6 +83,12 @@ void TermSet::for_each_entry(const std::function<void(std::string_view, EntryOwn
       s->for_each_record([&](const std::uint8_t* key, std::size_t size, EntryOwner owner) {
         visit(std::string_view(text, format(fi, key, size, text)), owner);
       });
+}
+
+void TermSet::for_each_key(const std::function<void(std::size_t, const std::uint8_t*, std::size_t)>& visit) const {
+  for (std::size_t fi = 0; fi < families_.size(); ++fi)
+    for (const auto& s : families_[fi].shards)
+      s->for_each_record([&](const std::uint8_t* key, std::size_t size, EntryOwner) { visit(fi, key, size); });
 }
 
 bool TermSet::locate(std::string_view canonical, std::size_t& family, std::size_t& index) const {
@@ -124,6 +132,7 @@ std::unique_ptr<TermSet> TermSet::clone(MemoryBudget& budget) const {
   std::unique_ptr<TermSet> c = make_empty(budget);
   c->entries_ = entries_;
   c->meta_ = meta_;
+  c->copy_derived_state(*this);
   for (std::size_t i = 0; i < families_.size(); ++i) {
     c->families_[i].builder.reset();
     c->families_[i].shard_bits = families_[i].shard_bits;
@@ -162,6 +171,7 @@ bool TermSet::adopt(std::vector<std::vector<FrozenTable>> shards, const std::arr
   }
   entries_ = entries;
   meta_ = meta;
+  on_adopted();
   return true;
 }
 

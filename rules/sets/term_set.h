@@ -64,9 +64,13 @@ class TermSet {
   // Ends the build phase: freezes the entries into shards sized for their number.
   void compact();
 
-  // After compact(). Finds every entry matching an observed value (normalised by the module
+  // After compact() (before it, nothing is found). Finds every entry matching an observed value (normalised by the module
   // itself). Bounded work independent of the set's size; no allocation.
   virtual void lookup(std::string_view observed, TermVisitor& visitor) const = 0;
+  // The same for an address already in binary form (address sets; others find nothing).
+  virtual void lookup_address(const IpAddress& address, TermVisitor& visitor) const {
+    (void)address, (void)visitor;
+  }
   // Every entry as (canonical text, owner); not for the packet path.
   void for_each_entry(const std::function<void(std::string_view term, EntryOwner owner)>& visit) const;
   std::size_t size() const noexcept;          // entries
@@ -114,8 +118,14 @@ class TermSet {
     (void)family, (void)key, (void)size;
   }
   virtual std::unique_ptr<TermSet> make_empty(MemoryBudget& budget) const = 0;
+  // Called once loaded shards are installed (adopt), for state derived from the entries.
+  virtual void on_adopted() {}
+  // clone(): the module's derived state of `from` (a set of the same module).
+  virtual void copy_derived_state(const TermSet& from) { (void)from; }
 
   const sets::FrozenTable& table_for(std::size_t family, std::uint32_t hash) const noexcept;
+  // visit(family, key, size) for every entry of the shards.
+  void for_each_key(const std::function<void(std::size_t, const std::uint8_t*, std::size_t)>& visit) const;
   bool empty() const noexcept { return entries_ == 0; }
   MemoryBudget& budget() const noexcept { return *budget_; }
   std::array<std::uint64_t, 4> meta_{};

@@ -81,7 +81,7 @@ struct PrintSink : MatchSink {
   int matches = 0;
   void on_match(const MatchedIndicator& m, const Observation&) override {
     ++matches;
-    std::printf("%.*s\t%s\t%.*s\t%s %s%s%s\tconfidence=%d\n", static_cast<int>(m.id.size()), m.id.data(),
+    std::printf("%.*s\t%s\t%.*s\t%s %s%s%s\tconfidence=%d\n", static_cast<int>(m.id().size()), m.id().data(),
                 std::string(indicator_type_name(type)).c_str(), static_cast<int>(m.matched_term.size()),
                 m.matched_term.data(), std::string(indicator_source_kind_name(m.source->kind)).c_str(),
                 m.source->name.c_str(), m.source->version.empty() ? "" : "@", m.source->version.c_str(), m.confidence);
@@ -152,7 +152,7 @@ Inventory inventory(const IndicatorSet& set) {
   set.for_each_entry([&](IndicatorType type, std::string_view term, const MatchedIndicator& m, bool list) {
     std::string t = std::string(indicator_type_name(type)) + " " + std::string(term);
     if (list) inv.list_entries.emplace_back(t, m.source->name);
-    else terms[std::string(m.id)].push_back(t);
+    else terms[std::string(m.id())].push_back(t);
   });
   set.for_each_indicator([&](std::string_view id, TimeUs version) {
     auto& v = terms[std::string(id)];

@@ -34,7 +34,7 @@ struct CountingSink : stix::BundleSink {
 struct NullSink : MatchSink {
   std::size_t n = 0;
   void on_match(const MatchedIndicator& m, const Observation&) override {
-    if (m.source == nullptr || m.id.empty()) std::abort();
+    if (m.source == nullptr || m.id().empty()) std::abort();
     ++n;
   }
 };

@@ -46,6 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (normalise_indicator_value(t.type, t.value, again) != ValueError::none || again != t.value) std::abort();
     auto set = make_term_set(t.type, budget);
     if (set->add(t.value, 1) != AddResult::added) std::abort();
+    set->compact();
     Found f;
     f.want = t.value;
     std::string observed = t.value;

@@ -23,7 +23,7 @@ using namespace outpost::rules;
 struct Touch : MatchSink {
   std::size_t bytes = 0;
   void on_match(const MatchedIndicator& m, const Observation&) override {
-    for (char c : m.id) bytes += static_cast<unsigned char>(c);
+    for (char c : m.id()) bytes += static_cast<unsigned char>(c);
     for (char c : m.matched_term) bytes += static_cast<unsigned char>(c);
     bytes += m.source->name.size() + m.source->version.size();
     if (m.marking_refs)
@@ -63,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   std::size_t entries = 0;
   set->for_each_entry([&](IndicatorType, std::string_view term, const MatchedIndicator& m, bool) {
-    entries += term.size() + m.id.size();
+    entries += term.size() + m.id().size();
   });
   set->for_each_indicator([&](std::string_view id, TimeUs) { entries += id.size(); });
   entries += set->stats().to_json().size() + set->stats().to_text().size();

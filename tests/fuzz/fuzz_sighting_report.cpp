@@ -123,7 +123,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     o.app_proto = std::string_view(app.data(), app.size());
 
     rules::MatchedIndicator m;
-    m.id = kIds[op % 3];
+    m.stored_id = kIds[op % 3];
     m.source = &source;
     m.confidence = static_cast<int>(op) - 20;
     m.marking_refs = (op & 0x10) ? &markings : nullptr;

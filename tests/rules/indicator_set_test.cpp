@@ -22,7 +22,7 @@ struct Collect : MatchSink {
   std::vector<Match> matches;
   void on_match(const MatchedIndicator& m, const Observation&) override {
     Match x;
-    x.id.assign(m.id);
+    x.id.assign(m.id());
     x.term.assign(m.matched_term);
     x.source = m.source->name;
     x.confidence = m.confidence;

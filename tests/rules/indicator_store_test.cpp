@@ -49,7 +49,7 @@ std::vector<std::string> names(const S& s, const std::vector<std::string>& value
   struct Sink : MatchSink {
     std::vector<std::string> lines;
     void on_match(const MatchedIndicator& m, const Observation& o) override {
-      lines.push_back(std::string(o.value) + " " + std::string(m.id) + " " + std::string(m.matched_term));
+      lines.push_back(std::string(o.value) + " " + std::string(m.id()) + " " + std::string(m.matched_term));
     }
   } sink;
   for (const auto& v : values) {

@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace outpost::rules {
 namespace {
@@ -45,6 +47,29 @@ TEST(IpAddressText, ParsesOnlyWholeAddresses) {
   EXPECT_FALSE(parse_ip("", a));
   EXPECT_TRUE(parse_ip("2001:db8::", a));
   EXPECT_EQ(a.family, 6);
+}
+
+TEST(IpAddressText, ReadsIpv4ExactlyAsInetPtonDoes) {
+  // parse_ip reads IPv4 itself (it is on the match path); it must agree with inet_pton.
+  std::vector<std::string> cases = {"1.2.3.4", "01.2.3.4", "1.2.3.04", "0.0.0.0", "256.1.1.1", "1.2.3.4.",
+                                    ".1.2.3.4", "1..2.3", "1.2.3.4 ", " 1.2.3.4", "1.2.3.999", "1.2.3.-1",
+                                    "1.2.3.4a", "00.0.0.0", "255.255.255.255", "1.2.3", "1234.1.1.1", "1.2.3.4.5"};
+  std::mt19937 rng(7);
+  const char alphabet[] = "0123456789.....x";
+  for (int n = 0; n < 20000; ++n) {
+    std::string t;
+    const std::size_t len = 1 + rng() % 16;
+    for (std::size_t i = 0; i < len; ++i) t += alphabet[rng() % (sizeof alphabet - 1)];
+    cases.push_back(t);
+  }
+  for (const auto& c : cases) {
+    std::uint8_t want[4];
+    const bool ok = inet_pton(AF_INET, c.c_str(), want) == 1;
+    IpAddress a;
+    const bool got = parse_ip(c, a) && a.family == 4;
+    ASSERT_EQ(got, ok) << "'" << c << "'";
+    if (ok) EXPECT_EQ(std::memcmp(a.bytes, want, 4), 0) << c;
+  }
 }
 
 TEST(ObservationKinds, NamesRoundTripAndUnknownNamesAreRefused) {

@@ -41,7 +41,7 @@ const RealList kLists[] = {
 struct Count : MatchSink {
   std::vector<std::string> ids, terms;
   void on_match(const MatchedIndicator& m, const Observation&) override {
-    ids.emplace_back(m.id);
+    ids.emplace_back(m.id());
     terms.emplace_back(m.matched_term);
   }
 };

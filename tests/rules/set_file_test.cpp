@@ -62,7 +62,7 @@ struct Record : MatchSink {
   std::vector<std::string> lines;
   void on_match(const MatchedIndicator& m, const Observation& o) override {
     std::ostringstream s;
-    s << observation_kind_name(o.kind) << ' ' << o.value << " -> " << m.id << ' ' << m.matched_term << ' '
+    s << observation_kind_name(o.kind) << ' ' << o.value << " -> " << m.id() << ' ' << m.matched_term << ' '
       << m.source->name << '@' << m.source->version << " c=" << m.confidence;
     if (m.marking_refs)
       for (const auto& r : *m.marking_refs) s << ' ' << r;
@@ -291,7 +291,7 @@ TEST(SetFileCorpus, AllRealListsCompileAndLoadWithTheSameAnswers) {
     Record r;
     loaded->match(o, r);
     bool found = false;
-    for (const auto& l : r.lines) found = found || l.find(std::string(m.id)) != std::string::npos;
+    for (const auto& l : r.lines) found = found || l.find(std::string(m.id())) != std::string::npos;
     EXPECT_TRUE(found) << indicator_type_name(type) << " " << term;
     ++checked;
   });

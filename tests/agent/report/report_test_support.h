@@ -56,7 +56,7 @@ struct TestIndicator {
 
   rules::MatchedIndicator view() const {
     rules::MatchedIndicator m;
-    m.id = id;
+    m.stored_id = id;
     m.source = &source;
     m.confidence = confidence;
     m.marking_refs = markings.empty() ? nullptr : &markings;
