@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "capture/proto/tls_handshake.h"
 #include "capture/proto/x509_certificate.h"
 #include "support/corpus.h"
 
@@ -158,6 +159,8 @@ inline FactsText facts_text(const proto::X509Facts& f, const char* sha1_hex = ""
   t.status = f.status;
   return t;
 }
+
+inline FactsText facts_text(const proto::TlsCertificate& c) { return facts_text(c.x509, c.sha1_hex, c.sha256_hex); }
 
 // Feeds `der` to a reader in the given pieces (their lengths; the rest in one last piece).
 inline FactsText read_certificate(const Bytes& der, const std::vector<std::size_t>& pieces = {},
