@@ -1,10 +1,49 @@
 #include "agent/observation_log.h"
 
 #include "rules/rapidjson.h"
+#include "rules/time.h"
 
 #include <cinttypes>
 
 namespace outpost::agent {
+
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void string_member(Writer& w, const char* key, std::string_view value) {
+  w.Key(key);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+// RFC 3339 as STIX writes timestamps; whole seconds (what certificates hold) without a fraction.
+void time_member(Writer& w, const char* key, rules::TimeUs t) {
+  std::string text = rules::format_timestamp(t);
+  const std::string_view zero_fraction = ".000000Z";
+  if (text.size() > zero_fraction.size() && text.compare(text.size() - zero_fraction.size(), zero_fraction.size(), zero_fraction) == 0)
+    text.replace(text.size() - zero_fraction.size(), zero_fraction.size(), "Z");
+  string_member(w, key, text);
+}
+
+// The x509-certificate facts of an x509_sha1 observation; members the certificate did not
+// give are left out.
+void certificate_member(Writer& w, const rules::CertificateFacts& c) {
+  w.Key("certificate");
+  w.StartObject();
+  if (!c.sha256.empty()) string_member(w, "sha256", c.sha256);
+  if (!c.serial_number.empty()) string_member(w, "serial_number", c.serial_number);
+  if (!c.subject.empty()) string_member(w, "subject", c.subject);
+  if (!c.issuer.empty()) string_member(w, "issuer", c.issuer);
+  if (c.not_before != rules::kNoFactTime) time_member(w, "not_before", c.not_before);
+  if (c.not_after != rules::kNoFactTime) time_member(w, "not_after", c.not_after);
+  if (c.self_signed >= 0) {
+    w.Key("self_signed");
+    w.Bool(c.self_signed == 1);
+  }
+  w.EndObject();
+}
+
+}  // namespace
 
 ObservationLog::~ObservationLog() { close(); }
 
@@ -32,6 +71,7 @@ void ObservationLog::write(const rules::Observation& o) {
     w.Key("context");
     w.String(o.context.data(), static_cast<rapidjson::SizeType>(o.context.size()));
   }
+  if (o.certificate != nullptr) certificate_member(w, *o.certificate);
   w.EndObject();
   if (out_ == nullptr) return;
   if (std::fwrite(sb.GetString(), 1, sb.GetSize(), out_) != sb.GetSize() || std::fputc('\n', out_) == EOF)

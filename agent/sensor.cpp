@@ -408,6 +408,8 @@ struct Sensor::Impl : capture::ObservationSink {
     num("tls_handshakes", t.tls_handshakes);
     num("tls_gaps", t.tls_gaps);
     num("tls_errors", t.tls_errors);
+    num("x509_malformed", t.x509_malformed);
+    num("x509_too_long", t.x509_too_long);
     num("tls_pool_exhausted", t.tls_pool_exhausted);
     num("quic_handshakes", t.quic_handshakes);
     num("quic_pool_exhausted", t.quic_pool_exhausted);

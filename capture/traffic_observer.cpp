@@ -292,9 +292,10 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
 
   // ---- emitting observations ----
 
-  // `address`: the value as an address, when it is one (matching then skips parsing the text).
+  // `address`: the value as an address, when it is one (matching then skips parsing the text);
+  // `certificate`: the facts of an x509_sha1's certificate.
   void emit(ObservationKind kind, std::string_view value, std::string_view context = {},
-            const rules::IpAddress* address = nullptr) noexcept {
+            const rules::IpAddress* address = nullptr, const rules::CertificateFacts* certificate = nullptr) noexcept {
     if (!config.wanted[idx(kind)] || value.empty()) return;
     std::uint32_t* head = &flowless_head;
     std::uint16_t* used = &flowless_chunks;
@@ -311,6 +312,7 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
     o.ts = ts;
     if (address != nullptr) o.address = *address;
     o.l4_proto = pkt.l4_proto;
+    o.certificate = certificate;
     if (cur != nullptr) {
       o.flow = cur_id;
       o.app_proto = cur->dpi.app_proto.empty() ? parser_proto : cur->dpi.app_proto;
@@ -670,7 +672,33 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
 
   void on_server_hello(const proto::TlsServerHello& h) override { emit(K::ja3s, h.ja3s_md5); }
 
-  void on_certificate(const proto::TlsCertificate& c) override { emit(K::x509_sha1, c.sha1_hex); }
+  void on_certificate(const proto::TlsCertificate& c) override {
+    if (c.x509.status == proto::X509Status::malformed) ++stats.x509_malformed;
+    if (c.x509.status == proto::X509Status::too_long) ++stats.x509_too_long;
+    if (!config.wanted[idx(K::x509_sha1)]) return;
+    // The texts go one after the other into cert_text, which holds the longest of each.
+    rules::CertificateFacts facts;
+    facts.sha256 = c.sha256_hex;
+    char* out = cert_text;
+    std::size_t room = sizeof cert_text;
+    const std::size_t serial = proto::format_x509_serial(c.x509.serial, out, room);
+    facts.serial_number = {out, serial};
+    out += serial + 1;
+    room -= serial + 1;
+    const auto put_name = [&](proto::ByteView name, std::string_view& text) {
+      const proto::X509NameText t = proto::format_x509_name(name, out, room);
+      if (!t.ok || t.length >= room) return;
+      text = {out, t.length};
+      out += t.length + 1;
+      room -= t.length + 1;
+    };
+    put_name(c.x509.subject, facts.subject);
+    put_name(c.x509.issuer, facts.issuer);
+    facts.not_before = c.x509.not_before;
+    facts.not_after = c.x509.not_after;
+    facts.self_signed = c.x509.self_signed;
+    emit(K::x509_sha1, c.sha1_hex, {}, nullptr, &facts);
+  }
 
   void on_request(const proto::HttpRequestHead& h) override {
     ++stats.http_requests;
@@ -728,6 +756,9 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
   proto::HttpRequestHead http_head;
   char text_buf[kMaxObservationText];
   char context_buf[proto::kDnsMaxNameText + 1];
+  // Serial, subject and issuer of the certificate being reported. Both Names come from one
+  // CertificateReader store, so together they need at most kMaxX509NameText.
+  char cert_text[proto::kMaxX509SerialText + 1 + proto::kMaxX509NameText + 2];
   TrafficStats stats;
 };
 

@@ -76,6 +76,8 @@ struct TrafficStats {
   std::uint64_t tls_handshakes = 0;        // TLS connections whose handshake was parsed
   std::uint64_t tls_gaps = 0;              // handshakes abandoned on a sequence gap
   std::uint64_t tls_errors = 0;            // malformed or out-of-scope handshakes
+  std::uint64_t x509_malformed = 0;        // certificates (TLS, DTLS) whose DER facts are partly unknown:
+  std::uint64_t x509_too_long = 0;         //   not RFC 5280 DER / fields over the reader's store
   std::uint64_t http_requests = 0;
   std::uint64_t dns_messages = 0;
   std::uint64_t dns_errors = 0;            // malformed DNS messages (partially reported)

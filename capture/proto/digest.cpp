@@ -51,16 +51,17 @@ void Md5Stream::finish(std::uint8_t out[kMd5Bytes]) noexcept {
 
 Sha256Stream::Sha256Stream() noexcept {
   mbedtls_sha256_init(&ctx_);
-  (void)OUTPOST_MBED(mbedtls_sha256_starts)(&ctx_, 0);
+  start();
 }
 Sha256Stream::~Sha256Stream() { mbedtls_sha256_free(&ctx_); }
+void Sha256Stream::start() noexcept { (void)OUTPOST_MBED(mbedtls_sha256_starts)(&ctx_, 0); }
 void Sha256Stream::update(const void* data, std::size_t len) noexcept {
   if (len != 0)
     (void)OUTPOST_MBED(mbedtls_sha256_update)(&ctx_, static_cast<const unsigned char*>(data), len);
 }
 void Sha256Stream::finish(std::uint8_t out[kSha256Bytes]) noexcept {
   (void)OUTPOST_MBED(mbedtls_sha256_finish)(&ctx_, out);
-  (void)OUTPOST_MBED(mbedtls_sha256_starts)(&ctx_, 0);
+  start();
 }
 
 void sha256(const void* data, std::size_t len, std::uint8_t out[kSha256Bytes]) noexcept {

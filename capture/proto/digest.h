@@ -49,7 +49,7 @@ class Md5Stream {
   mbedtls_md5_context ctx_;
 };
 
-// SHA-256 over text produced in pieces (JA4 hash parts).
+// SHA-256 over text produced in pieces (JA4 hash parts) and over certificates as they pass.
 class Sha256Stream {
  public:
   Sha256Stream() noexcept;
@@ -57,6 +57,7 @@ class Sha256Stream {
   Sha256Stream(const Sha256Stream&) = delete;
   Sha256Stream& operator=(const Sha256Stream&) = delete;
 
+  void start() noexcept;  // forgets what was hashed (finish() does so too)
   void update(const void* data, std::size_t len) noexcept;
   void finish(std::uint8_t out[kSha256Bytes]) noexcept;
 

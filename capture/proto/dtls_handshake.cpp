@@ -300,13 +300,13 @@ TlsStatus DtlsHandshakeParser::finish_hello(TlsVisitor& visitor) noexcept {
   return TlsStatus::ok;
 }
 
-// certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1> (RFC 5246 §7.4.2), hashed as it passes.
+// certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1> (RFC 5246 §7.4.2), read as it passes.
 TlsStatus DtlsHandshakeParser::certificate_bytes(const std::uint8_t* p, std::size_t n, TlsVisitor& visitor) noexcept {
   std::size_t used = 0;
   while (used < n) {
     if (cert_stage_ == CertStage::der) {
       const std::size_t k = cert_left_ < n - used ? cert_left_ : n - used;
-      sha1_.update(p + used, k);
+      certificate_.update(p + used, k);
       used += k;
       cert_left_ -= k;
       if (cert_left_ == 0) {
@@ -314,8 +314,9 @@ TlsStatus DtlsHandshakeParser::certificate_bytes(const std::uint8_t* p, std::siz
         cert.sender = side_;
         cert.index = cert_index_++;
         cert.der_length = cert_length_;
-        sha1_.finish(cert.sha1);
+        certificate_.finish(cert.sha1, cert.sha256, cert.x509);
         hex_lower(cert.sha1, kSha1Bytes, cert.sha1_hex);
+        hex_lower(cert.sha256, kSha256Bytes, cert.sha256_hex);
         ++counters_.certificates;
         visitor.on_certificate(cert);
         cert_stage_ = CertStage::entry_length;
@@ -335,7 +336,8 @@ TlsStatus DtlsHandshakeParser::certificate_bytes(const std::uint8_t* p, std::siz
       cert_list_left_ -= value + 3;
       cert_left_ = value;
       cert_length_ = static_cast<std::uint32_t>(value);
-      sha1_.start();
+      // The hello buffer is free while the Certificate message passes (one message at a time).
+      certificate_.start(cert_length_, hello_.storage(), CertificateReader::kStoreBytes);
       cert_stage_ = CertStage::der;
     }
   }

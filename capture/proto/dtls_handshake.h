@@ -7,8 +7,9 @@
 //  * ClientHello (with its cookie, §4.2.1): SNI, ALPN, JA3 and JA4 (transport 'd') — JA3 over
 //    the same fields as TLS (the cookie is not part of it), as tshark's dtls.handshake.ja3;
 //  * ServerHello: JA3S (dtls.handshake.ja3s), negotiated version;
-//  * Certificate (DTLS 1.0/1.2; 1.3 certificates are encrypted): the SHA-1 of every certificate
-//    of the chain, hashed as the in-order bytes pass, from either side.
+//  * Certificate (DTLS 1.0/1.2; 1.3 certificates are encrypted): the SHA-1, SHA-256 and DER
+//    facts (x509_certificate.h) of every certificate of the chain, read as the in-order bytes
+//    pass, from either side.
 //
 // Retransmitted flights (same message_seq, RFC 6347 §4.2.4) are recognised and not reported
 // twice. A HelloVerifyRequest (§4.2.1) is skipped, so the client's second ClientHello (with the
@@ -26,7 +27,8 @@
 // (5247) over DTLS behind a 4-byte preamble (version 0, type 1 = "DTLS header follows", 24 bits
 // reserved); DtlsCarrier::capwap strips it and skips the cleartext CAPWAP messages (type 0).
 //
-// Memory: about 4.4 KB per direction (kHelloBufferBytes), 8.8 KB per DtlsConnection.
+// Memory: about 4.6 KB per direction (kHelloBufferBytes, which is also the certificate
+// reader's store), 9.3 KB per DtlsConnection.
 
 #include <cstddef>
 #include <cstdint>
@@ -122,13 +124,14 @@ class DtlsHandshakeParser {
   std::size_t cert_left_ = 0;
   std::uint32_t cert_length_ = 0;
   std::uint16_t cert_index_ = 0;
-  Sha1Stream sha1_;
+  CertificateReader certificate_;  // its store is hello_'s buffer
 
   TlsSide side_ = TlsSide::unknown;
   bool done_ = false;
   bool dtls13_ = false;
   DtlsCounters counters_;
   OffsetReassembly<kHelloBufferBytes, 8> hello_;
+  static_assert(kHelloBufferBytes >= CertificateReader::kStoreBytes, "the certificate store lives in the hello buffer");
 };
 
 // Both directions of one DTLS flow. from_initiator: sent by the flow's initiator; which side is

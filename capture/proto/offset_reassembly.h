@@ -65,6 +65,9 @@ class OffsetReassembly {
   }
   std::size_t ranges() const noexcept { return count_; }
   const std::uint8_t* data() const noexcept { return buf_; }
+  // The buffer itself, for the owner to use for something else while no stream is being
+  // reassembled; the next stream starts with reset(), which forgets whatever is there.
+  std::uint8_t* storage() noexcept { return buf_; }
   void reset() noexcept { count_ = 0; }
 
  private:

@@ -48,7 +48,7 @@ void TlsHandshakeParser::reset() noexcept {
   cert_list_left_ = cert_left_ = 0;
   cert_length_ = 0;
   cert_index_ = 0;
-  sha1_.start();
+  certificate_.start(0, nullptr, 0);
   side_ = TlsSide::unknown;
   status_ = TlsStatus::ok;
   done_ = started_ = second_hello_expected_ = false;
@@ -224,7 +224,7 @@ std::size_t TlsHandshakeParser::certificate_bytes(const std::uint8_t* p, std::si
   while (used < n && !done_) {
     if (cert_stage_ == CertStage::der) {
       const std::size_t k = cert_left_ < n - used ? cert_left_ : n - used;
-      sha1_.update(p + used, k);
+      certificate_.update(p + used, k);
       used += k;
       cert_left_ -= k;
       if (cert_left_ == 0) {
@@ -232,8 +232,9 @@ std::size_t TlsHandshakeParser::certificate_bytes(const std::uint8_t* p, std::si
         cert.sender = side_;
         cert.index = cert_index_++;
         cert.der_length = cert_length_;
-        sha1_.finish(cert.sha1);
+        certificate_.finish(cert.sha1, cert.sha256, cert.x509);
         hex_lower(cert.sha1, kSha1Bytes, cert.sha1_hex);
+        hex_lower(cert.sha256, kSha256Bytes, cert.sha256_hex);
         ++certificates_;
         visitor.on_certificate(cert);
         cert_stage_ = CertStage::entry_length;
@@ -260,7 +261,7 @@ std::size_t TlsHandshakeParser::certificate_bytes(const std::uint8_t* p, std::si
       cert_list_left_ -= value + 3;
       cert_left_ = value;
       cert_length_ = static_cast<std::uint32_t>(value);
-      sha1_.start();
+      certificate_.start(cert_length_, buffer_, CertificateReader::kStoreBytes);
       cert_stage_ = CertStage::der;
     }
   }

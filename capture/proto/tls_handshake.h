@@ -7,12 +7,15 @@
 //
 //  * ClientHello: SNI, ALPN, JA3 and JA4 (tls_hello.h);
 //  * ServerHello (and HelloRetryRequest): JA3S, negotiated version;
-//  * Certificate (TLS <= 1.2; TLS 1.3 certificates are encrypted): the SHA-1 of EVERY
-//    certificate of the chain, hashed as the bytes pass (no certificate is buffered), from the
-//    server and from the client alike.
+//  * Certificate (TLS <= 1.2; TLS 1.3 certificates are encrypted): for EVERY certificate of
+//    the chain, from the server and from the client alike, its SHA-1 and SHA-256 and what its
+//    DER says (serial, issuer, subject, validity; x509_certificate.h), read as the bytes pass
+//    (no certificate is buffered).
 //
 // Only hello messages are buffered, in a fixed kHelloBufferBytes buffer; a longer hello is
-// skipped and counted (hellos_too_large()). done() turns true once nothing of interest can
+// skipped and counted (hellos_too_large()). While a Certificate message passes, the same
+// buffer (free then: messages of one direction come one after the other) is the
+// CertificateReader's store for the fields of the certificate at hand. done() turns true once nothing of interest can
 // follow — after the Certificate message, at any later handshake message (ServerKeyExchange,
 // ServerHelloDone, ClientKeyExchange, ...), at ChangeCipherSpec or application data, or after
 // a TLS 1.3 ServerHello (the rest is encrypted) — and the caller can stop feeding. A
@@ -24,7 +27,7 @@
 // (UDP; its record header differs), streams picked up mid-connection (not_tls), TLS
 // renegotiation (after ChangeCipherSpec everything is encrypted).
 //
-// Memory: about kHelloBufferBytes + 200 bytes per parser; the hot path never allocates. A
+// Memory: about kHelloBufferBytes + 450 bytes per parser; the hot path never allocates. A
 // flow table should attach parsers from a pool for handshakes in progress only and release
 // them at done().
 
@@ -34,6 +37,7 @@
 #include "capture/proto/digest.h"
 #include "capture/proto/tcp_sequence.h"
 #include "capture/proto/tls_hello.h"
+#include "capture/proto/x509_certificate.h"
 
 namespace outpost::capture::proto {
 
@@ -45,6 +49,9 @@ struct TlsCertificate {
   std::uint32_t der_length = 0;
   std::uint8_t sha1[kSha1Bytes] = {};
   char sha1_hex[2 * kSha1Bytes + 1] = {};
+  std::uint8_t sha256[kSha256Bytes] = {};
+  char sha256_hex[2 * kSha256Bytes + 1] = {};
+  X509Facts x509;  // views into the parser's buffer: valid during on_certificate only
 };
 
 // Callbacks see references valid only during the call (views point into the parser's buffer).
@@ -122,7 +129,7 @@ class TlsHandshakeParser {
   std::size_t cert_left_ = 0;
   std::uint32_t cert_length_ = 0;
   std::uint16_t cert_index_ = 0;
-  Sha1Stream sha1_;
+  CertificateReader certificate_;
 
   TlsSide side_ = TlsSide::unknown;
   TlsStatus status_ = TlsStatus::ok;
@@ -132,7 +139,9 @@ class TlsHandshakeParser {
 
   std::uint64_t records_ = 0, messages_ = 0, hellos_too_large_ = 0, certificates_ = 0;
 
+  // The hello being reassembled, or the store of the certificate being read.
   std::uint8_t buffer_[kHelloBufferBytes];
+  static_assert(kHelloBufferBytes >= CertificateReader::kStoreBytes, "the certificate store lives in the hello buffer");
 };
 
 // Both directions of one TLS-over-TCP connection, from captured segments: a

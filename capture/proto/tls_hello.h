@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "capture/proto/byte_view.h"
 #include "capture/proto/digest.h"
 
 namespace outpost::capture::proto {
@@ -31,11 +32,6 @@ enum class TlsStatus : std::uint8_t {
 };
 inline constexpr std::size_t kTlsStatusCount = static_cast<std::size_t>(TlsStatus::count_);
 std::string_view tls_status_name(TlsStatus s) noexcept;
-
-struct ByteView {
-  const std::uint8_t* data = nullptr;
-  std::size_t len = 0;
-};
 
 // RFC 8701 §2: 0x0A0A, 0x1A1A, ..., 0xFAFA.
 constexpr bool is_grease(std::uint16_t v) noexcept {

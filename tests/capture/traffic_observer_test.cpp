@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "capture/lan_prefixes.h"
+#include "proto/x509_support.h"
 #include "support/corpus.h"
 
 namespace outpost::capture {
@@ -24,13 +25,27 @@ struct Seen {
   rules::Direction direction;
   rules::Device device;
   rules::IpAddress remote;
+  bool has_certificate = false;
+  test::x509::FactsText certificate;  // of an x509_sha1 observation (status not carried)
 };
 
 class Recorder : public ObservationSink {
  public:
   void on_observation(const rules::Observation& o) override {
     all.push_back({o.kind, std::string(o.value), std::string(o.context), std::string(o.app_proto), o.flow, o.direction,
-                   o.device, o.remote});
+                   o.device, o.remote, false, {}});
+    if (o.certificate != nullptr) {
+      Seen& s = all.back();
+      s.has_certificate = true;
+      s.certificate.sha1 = s.value;
+      s.certificate.sha256 = o.certificate->sha256;
+      s.certificate.serial_number = o.certificate->serial_number;
+      s.certificate.subject = o.certificate->subject;
+      s.certificate.issuer = o.certificate->issuer;
+      s.certificate.not_before = o.certificate->not_before;
+      s.certificate.not_after = o.certificate->not_after;
+      s.certificate.self_signed = o.certificate->self_signed;
+    }
   }
   std::vector<const Seen*> of(ObservationKind k) const {
     std::vector<const Seen*> out;
@@ -153,6 +168,25 @@ TEST(TrafficObserver, ASynFloodIsHeldByTheFlowCap) {
   EXPECT_GT(st.flows.ended[static_cast<std::size_t>(FlowEndReason::evicted)], 30000u);
   EXPECT_EQ(st.dpi.states_created, 0u);  // no payload, no nDPI state
   EXPECT_EQ(st.memory_reserved_bytes, TrafficObserver(c, rec).stats().memory_reserved_bytes);
+}
+
+TEST(TrafficObserver, EveryCertificateObservationCarriesWhatTheCertificateSays) {
+  OUTPOST_REQUIRE_CORPUS();
+  std::set<std::pair<std::string, std::string>> compared;  // (capture, SHA-1): once per flow
+  for (const auto& [capture, want] : test::x509::corpus_certificate_facts()) {
+    Recorder rec;
+    const TrafficStats st = replay(capture, {}, rec);
+    EXPECT_EQ(st.x509_malformed + st.x509_too_long, 0u) << capture;
+    for (const Seen& s : rec.all) {
+      EXPECT_EQ(s.has_certificate, s.kind == ObservationKind::x509_sha1) << capture << " " << s.value;
+      if (s.kind != ObservationKind::x509_sha1) continue;
+      const auto it = want.find(s.value);
+      if (it == want.end()) continue;  // one ndpi__malware.pcap certificate tshark cannot reassemble
+      EXPECT_EQ(s.certificate, it->second) << capture;
+      compared.emplace(capture, s.value);
+    }
+  }
+  EXPECT_EQ(compared.size(), 82u);
 }
 
 TEST(TrafficObserver, SkippedFramesAreCountedByReason) {

@@ -1,13 +1,20 @@
-// libFuzzer target: the TLS handshake parsers (capture/proto/tls_hello.h, tls_handshake.h).
+// libFuzzer target: the TLS handshake parsers (capture/proto/tls_hello.h, tls_handshake.h)
+// and the certificate reader (x509_certificate.h).
 //
 // 1. The input (after 2 control bytes) is parsed whole as a ClientHello body and as a
-//    ServerHello body, and JA3/JA3S are formatted into small and large buffers.
+//    ServerHello body, and JA3/JA3S are formatted into small and large buffers. The same
+//    bytes are read as one DER certificate by a CertificateReader, whole and cut in two at a
+//    point taken from the control bytes (the facts and digests must agree), and as a Name, a
+//    serial and both Time forms (x509_checks.h).
 // 2. The same bytes are cut into TCP segments and given to a TlsConnection: each segment's
 //    length (1..256) and direction (client or server) come from a little generator seeded by
 //    the control bytes, each direction with its own sequence numbers; control bit patterns
 //    also insert retransmissions (a segment re-sent with overlap). So both directions'
 //    streaming parsers see arbitrary interleavings and split points. Every segment sits in its
 //    own heap block of exactly its length, so a read past it is an ASan report.
+//
+// Every certificate the handshake parser reports has each byte of its facts read, its texts
+// formatted into exact and small buffers and its contracts checked (x509_checks.h).
 //
 // Seeds: the client and server byte streams of TLS connections in the corpus, prefixed with
 // two control bytes (see capture/proto/README.md).
@@ -20,6 +27,7 @@
 
 #include "capture/proto/tls_handshake.h"
 #include "capture/proto/tls_hello.h"
+#include "x509_checks.h"
 
 namespace {
 
@@ -43,7 +51,7 @@ struct CheckingVisitor : TlsVisitor {
     total += format_ja3s(h, small, sizeof small) + h.alpn.size();
   }
   void on_certificate(const TlsCertificate& c) override {
-    if (std::strlen(c.sha1_hex) != 40) std::abort();
+    outpost::fuzz::check_certificate(c);
     total += c.der_length;
   }
 };
@@ -68,6 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     TlsServerHello sh;
     if (parse_server_hello(exact.data(), exact.size(), sh) == TlsStatus::ok) v.on_server_hello(sh);
+    outpost::fuzz::check_reader_split(exact.data(), exact.size(), state % (exact.size() + 1));
+    outpost::fuzz::check_text_functions(exact.data(), exact.size());
   }
 
   TlsConnection conn;

@@ -17,6 +17,7 @@
 #include "support/decoded_capture.h"
 #include "support/truth.h"
 #include "tls_builder.h"
+#include "x509_support.h"
 
 namespace outpost::capture::proto {
 namespace {
@@ -347,7 +348,9 @@ struct CorpusSeen : TlsVisitor {
   void on_certificate(const TlsCertificate& c) override {
     certs.emplace(c.sha1_hex);
     cert_sender[c.sha1_hex] = c.sender;
+    facts[c.sha1_hex] = test::x509::facts_text(c);
   }
+  std::map<std::string, test::x509::FactsText> facts;
 };
 
 // As the pipeline is asked to wire it: a DtlsConnection per UDP flow from its first datagram
@@ -383,6 +386,18 @@ TEST(DtlsCorpus, CapwapControlChannelMatchesTshark) {
   // The controller's certificate, then the access point's (its flow initiator is the controller).
   EXPECT_EQ(seen.cert_sender.at("1021d34f33666b09fd8910c5824559d8284752a5"), TlsSide::server);
   EXPECT_EQ(seen.cert_sender.at("999b5d28b4ce88f552284be5bb119ffae71a26f7"), TlsSide::client);
+}
+
+TEST(DtlsCorpus, CapwapCertificateFactsMatchTshark) {
+  OUTPOST_REQUIRE_CORPUS();
+  const std::string capture = "ndpi__capwap.pcap";
+  const CorpusSeen seen = observe_dtls(capture);
+  const auto want = test::x509::corpus_certificate_facts().at(capture);
+  ASSERT_EQ(want.size(), 2u);
+  for (const auto& [sha1, facts] : want) {
+    ASSERT_TRUE(seen.facts.count(sha1)) << sha1;
+    EXPECT_EQ(seen.facts.at(sha1), facts);
+  }
 }
 
 TEST(DtlsCorpus, EveryValueFromEveryCaptureIsInTheTruth) {

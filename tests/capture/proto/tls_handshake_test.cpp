@@ -15,6 +15,7 @@
 #include "support/decoded_capture.h"
 #include "support/truth.h"
 #include "tls_builder.h"
+#include "x509_support.h"
 
 namespace outpost::capture::proto {
 namespace {
@@ -27,6 +28,7 @@ struct Seen : TlsVisitor {
   std::vector<std::string> snis, ja3, ja4, ja3s, certs;
   std::vector<std::uint16_t> versions;
   std::vector<TlsSide> cert_senders;
+  std::vector<test::x509::FactsText> facts;
   void on_client_hello(const TlsClientHello& h) override {
     snis.emplace_back(h.sni);
     ja3.emplace_back(h.ja3_md5);
@@ -39,6 +41,7 @@ struct Seen : TlsVisitor {
   void on_certificate(const TlsCertificate& c) override {
     certs.emplace_back(c.sha1_hex);
     cert_senders.push_back(c.sender);
+    facts.push_back(test::x509::facts_text(c));
   }
 };
 
@@ -117,8 +120,49 @@ TEST(TlsHandshakeParser, HashesEveryCertificateOfTheChainAcrossRecordsAndStops) 
   EXPECT_EQ(s.certs[0], "7d380d123e66d5f9cfb52feb92235f9f6c53dabc");
   EXPECT_EQ(s.certs[1], "5c1d54a35fafd591aaebf150db35cb9d3f2d009b");
   EXPECT_EQ(s.certs[2], "8bf7b464aaa2c2b536aa1d76a1297c19155f5603");
+  // SHA-256 alongside (Python hashlib); the stand-ins are no DER, so their facts are unknown.
+  EXPECT_EQ(s.facts[0].sha256, "433d2bbc4cc45d59ca2c51472dd81112b0244050a189d337ef65f1322b110237");
+  EXPECT_EQ(s.facts[1].sha256, "44f20adbb2a74da3aa24ec0ab1658732468620c4b4faa47f6cfd6b16542351f0");
+  EXPECT_EQ(s.facts[2].sha256, "ae3f4619b0413d70d3004b9131c3752153074e45725be13b9a148978895e359e");
+  for (const auto& f : s.facts) {
+    EXPECT_EQ(f.status, X509Status::malformed);
+    EXPECT_EQ(f.subject, "");
+  }
   EXPECT_EQ(s.cert_senders[0], TlsSide::server);
   EXPECT_EQ(p.certificates(), 3u);
+}
+
+TEST(TlsHandshakeParser, ReportsTheSameCertificateFactsWhereverTheStreamIsCut) {
+  // Two certificates in one Certificate message cut into records of 200 bytes, so their DER
+  // crosses record and (below) segment boundaries everywhere.
+  test::x509::Parts self_signed;
+  self_signed.subject = self_signed.issuer;
+  self_signed.length_octets = 3;
+  const Bytes chain = handshake(11, certificate_body({test::x509::certificate({}), test::x509::certificate(self_signed)}));
+  Bytes hs = handshake(2, server_hello_body(0x0303, 0xc02f, {}));
+  append(hs, chain);
+  append(hs, handshake(14, {}));
+  Bytes stream;
+  for (std::size_t off = 0; off < hs.size(); off += 200)
+    append(stream, record(22, Bytes(hs.begin() + off, hs.begin() + std::min(hs.size(), off + 200))));
+
+  TlsHandshakeParser whole_parser;
+  Seen whole;
+  whole_parser.feed(stream.data(), stream.size(), whole);
+  ASSERT_EQ(whole.facts.size(), 2u);
+  EXPECT_EQ(whole.facts[0].status, X509Status::ok);
+  EXPECT_EQ(whole.facts[0].subject, "CN=example.com");
+  EXPECT_EQ(whole.facts[0].self_signed, 0);
+  EXPECT_EQ(whole.facts[1].status, X509Status::ok);
+  EXPECT_EQ(whole.facts[1].subject, "O=Example CA,C=US");
+  EXPECT_EQ(whole.facts[1].self_signed, 1);
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    TlsHandshakeParser p;
+    Seen s;
+    p.feed(stream.data(), cut, s);
+    p.feed(stream.data() + cut, stream.size() - cut, s);
+    ASSERT_EQ(s.facts, whole.facts) << "cut at " << cut;
+  }
 }
 
 TEST(TlsHandshakeParser, AcceptsWarningAlertBeforeServerHello) {
@@ -256,6 +300,7 @@ TEST(TlsConnection, TrimsRetransmissionsAndGivesUpOnAGap) {
 
 struct CaptureTls : TlsVisitor {
   std::set<std::string> snis, ja3, ja3s, ja4, certs;
+  std::map<std::string, test::x509::FactsText> facts;  // by SHA-1
   std::vector<TlsStatus> statuses;
   void on_client_hello(const TlsClientHello& h) override {
     if (h.has_sni) snis.emplace(h.sni);
@@ -263,7 +308,10 @@ struct CaptureTls : TlsVisitor {
     ja4.emplace(h.ja4);
   }
   void on_server_hello(const TlsServerHello& h) override { ja3s.emplace(h.ja3s_md5); }
-  void on_certificate(const TlsCertificate& c) override { certs.emplace(c.sha1_hex); }
+  void on_certificate(const TlsCertificate& c) override {
+    certs.emplace(c.sha1_hex);
+    facts[c.sha1_hex] = test::x509::facts_text(c);
+  }
 };
 
 // Feeds every TCP connection of the capture to a TlsConnection, in capture order. The client
@@ -360,6 +408,37 @@ TEST(TlsHandshakeCorpus, FindsServerHelloAfterAWarningAlert) {
   const std::string cap = "ndpi__http_ipv6.pcap";
   const auto got = tls_of_capture(cap);
   expect_same_as_tshark(got, cap);
+}
+
+// tests/data/proto/certificate_facts.tsv: every certificate tshark finds in the corpus, with
+// its facts from Python's cryptography (see certificate_facts.py there).
+TEST(TlsCertificateCorpus, AgreesWithTsharkOnEveryFactOfEveryCertificateOverTcp) {
+  OUTPOST_REQUIRE_CORPUS();
+  const auto fixture = test::x509::corpus_certificate_facts();
+  ASSERT_EQ(fixture.size(), 15u);
+  std::size_t compared = 0;
+  for (const auto& [cap, want] : fixture) {
+    if (cap == "ndpi__capwap.pcap") continue;  // DTLS: DtlsCorpus.CapwapCertificateFactsMatchTshark
+    const auto got = tls_of_capture(cap);
+    for (const auto& [sha1, facts] : want) {
+      const auto it = got.facts.find(sha1);
+      ASSERT_NE(it, got.facts.end()) << cap << " " << sha1;
+      EXPECT_EQ(it->second, facts) << cap;
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 80u);
+}
+
+TEST(TlsCertificateCorpus, CallsTheCertificateOfNdpiSelfsignedSelfSigned) {
+  OUTPOST_REQUIRE_CORPUS();
+  const auto got = tls_of_capture("ndpi__selfsigned.pcap");
+  ASSERT_EQ(got.facts.size(), 1u);
+  const test::x509::FactsText& f = got.facts.begin()->second;
+  EXPECT_EQ(f.self_signed, 1);
+  EXPECT_EQ(f.subject, "O=ntop.org,ST=Some-State,C=IT");
+  EXPECT_EQ(f.issuer, f.subject);
+  EXPECT_EQ(f.serial_number, "91:6a:4c:d1:67:87:16:02");  // DER 00 91 6a ...: the sign octet dropped
 }
 
 TEST(TlsHandshakeCorpus, ReadsTls13EchOuterHellos) {
