@@ -631,7 +631,9 @@ TEST(PatternEvalApi, DoesNotAllocateWhenEvaluatingAWarmTree) {
     build();
     EXPECT_EQ(single.evaluate(tree, data, 4, budget).status, kMatch);
     EXPECT_EQ(multi.evaluate(tree, data, 4, budget).status, kMatch);
-    if (regex.compiled()) EXPECT_EQ(regex.evaluate(tree, data, 4, budget).status, kMatch);
+    if (regex.compiled()) {
+      EXPECT_EQ(regex.evaluate(tree, data, 4, budget).status, kMatch);
+    }
   };
   run();
   const std::size_t before = test::allocation_count();
@@ -661,6 +663,7 @@ TEST(PatternEvalCorpus, CompilesEveryRealBundlePatternAndEveryValidOneWithARealD
       ++n;
       if (r.ok()) continue;
       ++failures[r.message.substr(0, r.message.find(" '"))];
+      if (!OUTPOST_WITH_RE2 && r.message.find("MATCHES needs RE2") != std::string::npos) continue;
       // valid.jsonl holds calendar-invalid dates on purpose (the grammar checks digits only);
       // the reference matcher refuses them when it reads the literal, and so does compile().
       EXPECT_NE(r.message.find("invalid timestamp"), std::string::npos) << pattern << ": " << r.message;
