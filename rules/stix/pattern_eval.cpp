@@ -388,6 +388,7 @@ void set_error(EvalBudget& b, std::initializer_list<std::string_view> parts) {
   std::size_t n = 0;
   for (std::string_view part : parts) {
     const std::size_t k = std::min(part.size(), sizeof b.error_text - n);
+    if (k == 0) continue;  // an empty view may have no data() to copy from
     std::memcpy(b.error_text + n, part.data(), k);
     n += k;
   }
