@@ -1134,8 +1134,9 @@ class Search {
     return false;
   }
 
+  // Not a local array: resume() frames would each carry it down the recursion.
   void record() {
-    std::uint32_t obs[kMaxBindingCap];
+    std::uint32_t* obs = scratch_;
     std::size_t m = 0;
     for (std::size_t i = 0; i < top_; ++i) obs[m++] = stack_[i].obs;
     std::sort(obs, obs + m);
@@ -1151,6 +1152,7 @@ class Search {
   EvalBudget& budget_;
   EvalResult* out_ = nullptr;
   Bound stack_[kMaxBindingCap];
+  std::uint32_t scratch_[kMaxBindingCap];
   std::size_t top_ = 0;
   std::uint64_t generation_ = 0;
   Watch* watches_ = nullptr;
@@ -1176,7 +1178,7 @@ class Compiler {
       return fail(ProgramStatus::unsupported, 0,
                   "unsupported: the pattern binds up to " + count_text(r.max_size) +
                       " observations, more than the evaluator's limit of " + std::to_string(limit));
-    if (r.visits > std::max<std::uint64_t>(256, 16 * limit))
+    if (r.visits > std::max<std::uint64_t>(256, 8 * limit))
       return fail(ProgramStatus::unsupported, 0, "unsupported: the pattern is too large to evaluate");
     return true;
   }

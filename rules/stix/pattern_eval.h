@@ -14,7 +14,8 @@
 // instances of one observed-data are interchangeable; REPEATS bindings are tried in
 // increasing order) and a step budget, so a pattern never hangs an agent. It throws nothing
 // and allocates nothing: working state lives in fixed arrays on the stack (about 10 KB, plus
-// a few hundred bytes per search frame; compile() bounds the frames to 16 x max_binding). The
+// about 250 bytes per search frame; compile() bounds the frames to 8 x max_binding, so the
+// deepest search admitted by default fits a 128 KiB thread stack, ASan builds need ~512 KiB). The
 // only allocations after compile() are RE2's lazily built DFA states inside each compiled
 // regex (at most 1 MiB per regex; matching a warmed regex does not allocate).
 

@@ -1,6 +1,7 @@
 #include "rules/stix/pattern_eval.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <chrono>
 #include <cstdio>
@@ -529,6 +530,45 @@ TEST(PatternEvalBudget, RefusesPatternsBindingMoreObservationsThanTheLimit) {
   ProgramOptions big;
   big.max_binding = 200;
   EXPECT_TRUE(compile("[a:x = 1] REPEATS 65 TIMES", big).ok());
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::size_t kSearchStack = 1 << 20;  // ASan frames are several times larger
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr std::size_t kSearchStack = 1 << 20;
+#else
+constexpr std::size_t kSearchStack = 128 << 10;
+#endif
+#else
+constexpr std::size_t kSearchStack = 128 << 10;
+#endif
+
+// The deepest search compile() admits with the default options: 22 repetitions of ten nested
+// qualifiers. It must fit a small thread stack (musl gives threads 128 KiB by default).
+TEST(PatternEvalBudget, RunsTheDeepestAdmittedSearchOnA128KibThreadStack) {
+  std::string inner = "[a:x = 1]";
+  for (int i = 0; i < 10; ++i) inner = "(" + inner + " WITHIN " + std::to_string(5 + i) + " SECONDS)";
+  EXPECT_EQ(compile(inner + " REPEATS 23 TIMES").status, ProgramStatus::unsupported);
+  struct Job {
+    std::string pattern;
+    EvalStatus status = EvalStatus::error;
+  } job{inner + " REPEATS 22 TIMES"};
+  auto body = [](void* p) -> void* {
+    Job& j = *static_cast<Job*>(p);
+    Scene s;
+    s.observe(R"({"o": {"type": "a", "x": 1}})", 0, 0, 1000);
+    j.status = s.status(j.pattern);
+    return nullptr;
+  };
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, kSearchStack);
+  pthread_t thread;
+  ASSERT_EQ(pthread_create(&thread, &attr, body, &job), 0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+  EXPECT_EQ(job.status, kMatch);
 }
 
 TEST(PatternEvalBudget, RefusesObservationsWithoutInstancesOrWithReversedIntervals) {
