@@ -121,6 +121,8 @@ namespace eval_detail {
 struct Program;
 }
 
+// Compiled once, evaluated many times; evaluate() and leaf_matches() are const and keep no
+// state in the program (RE2 objects are thread-safe), so threads may share one program.
 class PatternProgram {
  public:
   PatternProgram();
