@@ -92,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
          o = tree.node(o).next_sibling) {
       ObservedData d;
       const NodeId t = tree.child(o, "t");
-      if (t != kNone && tree.node(t).child_count == 2) {
+      if (t != kNone && tree.node(t).kind == ValueKind::list && tree.node(t).child_count == 2) {
         const auto& f = tree.node(tree.element(t, 0));
         const auto& l = tree.node(tree.element(t, 1));
         if (f.kind == ValueKind::integer && l.kind == ValueKind::integer) {
