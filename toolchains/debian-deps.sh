@@ -6,7 +6,7 @@
 set -euo pipefail
 
 declare -A PROFILE
-PROFILE[build]="g++ cmake ninja-build pkg-config libpcap-dev libndpi-dev libboost-dev libmbedtls-dev libcereal-dev rapidjson-dev zlib1g-dev libgtest-dev googletest"
+PROFILE[build]="g++ cmake ninja-build pkg-config libpcap-dev libndpi-dev libboost-dev libmbedtls-dev libre2-dev libcereal-dev rapidjson-dev zlib1g-dev libgtest-dev googletest"
 PROFILE[test]="clang-14 libclang-rt-14-dev python3 python3-jsonschema"
 PROFILE[fuzz]="clang-14 libclang-rt-14-dev python3 tshark python3-cryptography"
 PROFILE[bench]="libndpi-bin tcpreplay wireshark-common valgrind hyperfine time"

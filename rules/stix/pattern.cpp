@@ -466,20 +466,20 @@ class Parser {
       } else if (tok_.kind == Tok::kw_start) {
         which = 2;
         advance();
-        // STIX 2.0 wrote START/STOP with plain strings; 2.1 requires t'...'.
-        if (tok_.kind != Tok::timestamp && tok_.kind != Tok::string) return expected("a timestamp");
-        literal(tok_, LiteralKind::timestamp);
-        advance();
-        if (!accept(Tok::kw_stop)) return expected("STOP");
-        if (tok_.kind != Tok::timestamp && tok_.kind != Tok::string) return expected("a timestamp");
-        literal(tok_, LiteralKind::timestamp);
-        advance();
+        // STIX 2.0 wrote START/STOP with plain strings; 2.1 requires t'...'. The literal keeps
+        // its kind so that a 2.1 evaluator can refuse the 2.0 spelling.
+        for (int k = 0; k < 2; ++k) {
+          if (k == 1 && !accept(Tok::kw_stop)) return expected("STOP");
+          if (tok_.kind != Tok::timestamp && tok_.kind != Tok::string) return expected("a timestamp");
+          literal(tok_, tok_.kind == Tok::timestamp ? LiteralKind::timestamp : LiteralKind::string);
+          advance();
+        }
         n.kind = NodeKind::start_stop;
         n.count = 2;
       } else {
         break;
       }
-      if (bracketed && seen[which]) return fail(pos, "duplicate qualifier");
+      if (bracketed && seen[which] && limits_.reject_repeated_qualifiers) return fail(pos, "duplicate qualifier");
       seen[which] = true;
       if (!node(n, cur)) return false;
     }
@@ -691,10 +691,14 @@ class Parser {
   std::size_t depth_ = 0;
 };
 
+// A key written bare must lex as IdentifierWithoutHyphen: not a keyword (`[a:'AND' = 1]` and
+// `[a:'true' = 1]` need their quotes to parse again).
 bool plain_identifier(std::string_view k) {
   if (k.empty() || !is_alpha(k[0])) return false;
   for (char c : k)
     if (!is_alpha(c) && !is_digit(c)) return false;
+  for (const auto& kw : kKeywords)
+    if (kw.word == k) return false;
   return true;
 }
 

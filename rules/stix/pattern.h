@@ -50,7 +50,8 @@ enum class NodeKind : std::uint8_t {
   followed_by,        // lhs FOLLOWEDBY rhs
   within,             // lhs WITHIN literals[first] SECONDS
   repeats,            // lhs REPEATS literals[first] TIMES
-  start_stop,         // lhs START literals[first] STOP literals[first+1]
+  start_stop,         // lhs START literals[first] STOP literals[first+1] (timestamps; plain
+                      // strings where the pattern used the STIX 2.0 spelling START '..' STOP '..')
 };
 std::string_view node_kind_name(NodeKind k) noexcept;
 
@@ -75,6 +76,10 @@ struct PatternLimits {
   std::size_t max_length = 16 << 10;  // bytes of pattern text
   std::size_t max_depth = 32;         // nested parentheses / brackets
   std::size_t max_nodes = 2048;       // tree nodes (comparisons + operators + qualifiers)
+  // The reference validator refuses the same qualifier twice directly on a bracketed
+  // expression ("[a:b = 1] REPEATS 2 TIMES REPEATS 3 TIMES"); the grammar itself, and so the
+  // reference matcher, accepts it. false parses such patterns as the grammar does.
+  bool reject_repeated_qualifiers = true;
 };
 
 struct PatternError {

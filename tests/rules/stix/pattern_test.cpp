@@ -91,6 +91,43 @@ TEST(PatternParser, BuildsTheTreeWithQualifiersAndPaths) {
   EXPECT_TRUE(last.negated);
 }
 
+TEST(PatternParser, KeepsWhetherStartStopWasWrittenWithTimestampsOrPlainStrings) {
+  Pattern p;
+  PatternError e;
+  ASSERT_TRUE(parse_pattern("[a:b = 1] START t'2016-06-01T01:30:00Z' STOP t'2016-06-01T02:20:00Z'", p, e)) << e.message;
+  const PatternNode& q = p.nodes[p.root];
+  ASSERT_EQ(q.kind, NodeKind::start_stop);
+  EXPECT_EQ(p.literals[q.first].kind, LiteralKind::timestamp);
+  EXPECT_EQ(p.literals[q.first + 1].text, "2016-06-01T02:20:00Z");
+  // The STIX 2.0 spelling: the evaluator needs to know it was a plain string.
+  ASSERT_TRUE(parse_pattern("[a:b = 1] START '2016-06-01T01:30:00Z' STOP '2016-06-01T02:20:00Z'", p, e)) << e.message;
+  EXPECT_EQ(p.literals[p.nodes[p.root].first].kind, LiteralKind::string);
+  EXPECT_EQ(p.literals[p.nodes[p.root].first + 1].kind, LiteralKind::string);
+}
+
+TEST(PatternParser, AcceptsTheSameQualifierTwiceOnABracketOnlyWhenNotRejectingRepeatedQualifiers) {
+  const std::string twice = "[a:b = 1] REPEATS 2 TIMES REPEATS 3 TIMES";
+  Pattern p;
+  PatternError e;
+  EXPECT_FALSE(parse_pattern(twice, p, e));  // the validator's rule
+  EXPECT_EQ(e.message, "duplicate qualifier");
+  PatternLimits lax;
+  lax.reject_repeated_qualifiers = false;  // the grammar's (and the reference matcher's) rule
+  ASSERT_TRUE(parse_pattern(twice, p, e, lax)) << e.message;
+  EXPECT_EQ(p.nodes[p.root].kind, NodeKind::repeats);
+  EXPECT_EQ(p.nodes[p.nodes[p.root].lhs].kind, NodeKind::repeats);
+  EXPECT_TRUE(parse_pattern("([a:b = 1] REPEATS 2 TIMES) REPEATS 3 TIMES", p, e)) << e.message;
+}
+
+TEST(PatternParser, QuotesPathKeysThatWouldLexAsKeywords) {
+  Pattern p;
+  PatternError e;
+  ASSERT_TRUE(parse_pattern("[x-y:'AND'.'true'.plain.'has space'[0] = 1]", p, e)) << e.message;
+  const std::string text = p.paths[0].text();
+  EXPECT_EQ(text, "x-y:'AND'.'true'.plain.'has space'[0]");
+  EXPECT_TRUE(parse_pattern("[" + text + " = 1]", p, e)) << e.message;
+}
+
 TEST(PatternParser, BoundsNestingDepth) {
   std::string deep(200, '(');
   deep += "[a:b = 1]";
