@@ -3,6 +3,7 @@
 //   outpost-rules stats SET... [--json] [--warnings]
 //   outpost-rules lookup SET VALUE [--kind KIND] [--at RFC3339]
 //   outpost-rules diff OLD NEW [--limit N]
+//   outpost-rules check 'PATTERN'
 // SET and INPUT are compiled sets, STIX bundles / TAXII envelopes or plain lists ([KIND:]FILE).
 // Exit codes: 0 ok (lookup: a match; diff: no difference), 1 lookup found nothing / diff found
 // differences, 2 usage or input error.
@@ -19,6 +20,8 @@
 #include "rules/indicator_set.h"
 #include "rules/lists/list_reader.h"
 #include "rules/set_file.h"
+#include "rules/stix/pattern.h"
+#include "rules/stix/pattern_format.h"
 #include "rules/time.h"
 
 namespace {
@@ -32,6 +35,7 @@ int usage(const std::string& why) {
                "       outpost-rules stats SET... [--json] [--warnings]\n"
                "       outpost-rules lookup SET VALUE [--kind KIND] [--at RFC3339]\n"
                "       outpost-rules diff OLD NEW [--limit N]\n"
+               "       outpost-rules check 'PATTERN'\n"
                "SET, INPUT: a compiled set, a STIX bundle or TAXII envelope, or a list ([KIND:]FILE)\n"
                "KIND: domain ipv4 ipv6 url md5 sha1 sha256 ja3 ja3s x509_sha1 ip_port\n");
   return 2;
@@ -216,6 +220,18 @@ int diff(const std::string& old_spec, const std::string& new_spec, std::uint64_t
   return added + removed + changed + list_added + list_removed == 0 ? 0 : 1;
 }
 
+// STIX 2.1 §9: the pattern parses, or the error names its byte position.
+int check(const std::string& text) {
+  stix::Pattern p;
+  stix::PatternError e;
+  if (!stix::parse_pattern(text, p, e)) {
+    std::fprintf(stderr, "outpost-rules: invalid pattern at byte %zu: %s\n", e.position, e.message.c_str());
+    return 2;
+  }
+  std::printf("%s\n", stix::format_pattern(p).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -281,6 +297,10 @@ int main(int argc, char** argv) {
   if (command == "diff") {
     if (positional.size() != 2) return usage("diff needs OLD and NEW");
     return diff(positional[0], positional[1], limit);
+  }
+  if (command == "check") {
+    if (positional.size() != 1) return usage("check needs one PATTERN (quote it)");
+    return check(positional[0]);
   }
   return usage("unknown command " + command);
 }

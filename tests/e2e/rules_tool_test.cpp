@@ -68,6 +68,16 @@ TEST_F(RulesTool, DiffShowsWhatChangedAndExitsZeroOnlyWhenNothingDid) {
   EXPECT_NE(d.out.find("list entries: 1 added, 1 removed"), std::string::npos) << d.out;
 }
 
+TEST_F(RulesTool, CheckPrintsTheCanonicalFormOrTheErrorPosition) {
+  const RunResult ok = rules_tool({"check", "[domain-name:value='evil.example'   OR   url:value = 'http://x/']"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "[domain-name:value = 'evil.example' OR url:value = 'http://x/']\n");
+  const RunResult bad = rules_tool({"check", "[domain-name:value = 'evil.example'"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("at byte "), std::string::npos) << bad.err;
+  EXPECT_TRUE(bad.out.empty());
+}
+
 TEST_F(RulesTool, InputErrorsExitTwoWithOneLineNamingTheFile) {
   const RunResult missing = rules_tool({"compile", "-o", path("x.set"), path("absent.json")});
   EXPECT_EQ(missing.exit_code, 2);
