@@ -187,7 +187,7 @@ struct Sensor::Impl : capture::ObservationSink {
 
   void on_observation(const rules::Observation& o) override {
     if (observation_log) observation_log->write(o);
-    if (indicators) indicators->match(o, *aggregator);
+    if (indicators) indicators->match(o, *aggregator, &match_context);
     aggregator->advance(o.ts);
   }
 
@@ -423,6 +423,16 @@ struct Sensor::Impl : capture::ObservationSink {
     num("dns_cache_evictions", t.dns_cache_evictions);
     num("fingerprints_untracked", t.fingerprints_untracked);
     w.EndObject();
+    key("matching");
+    w.StartObject();
+    const rules::MatchContextStats& m = match_context.stats();
+    num("residual_evaluations", m.residual_evaluations);
+    num("residual_matches", m.residual_matches);
+    num("residual_errors", m.residual_errors);
+    num("history_records", m.history_records);
+    num("history_key_evictions", m.history_key_evictions);
+    num("history_entry_drops", m.history_entry_drops);
+    w.EndObject();
     key("dpi");
     w.StartObject();
     key("engine");
@@ -437,6 +447,7 @@ struct Sensor::Impl : capture::ObservationSink {
     w.StartObject();
     num("capture_reserved_bytes", t.memory_reserved_bytes);
     num("indicator_set_bytes", indicators ? indicators->memory_bytes() : 0);
+    num("match_context_bytes", match_context.memory_bytes());
     num("peak_rss_kb", static_cast<std::uint64_t>(peak_rss_kb()));
     w.EndObject();
     num("kernel_drops", kernel_drops);
@@ -460,6 +471,7 @@ struct Sensor::Impl : capture::ObservationSink {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_progress = started;
   std::unique_ptr<rules::IndicatorSet> indicators;
+  rules::MatchContext match_context;  // residual patterns: scratch objects, per-device history
   std::optional<PseudonymKey> key;
   ReportOptions report;
   std::unique_ptr<StixBundleWriter> writer;

@@ -83,9 +83,38 @@ void IndicatorSet::compute_wants() {
   want(ObservationKind::http_upload_sha1, has(IndicatorType::sha1));
   want(ObservationKind::http_file_sha256, has(IndicatorType::sha256));
   want(ObservationKind::http_upload_sha256, has(IndicatorType::sha256));
+  for (std::size_t k = 0; k < kObservationKindCount; ++k)
+    if (!scan_[k].empty()) wants_[k] = true;
 }
 
-std::string IndicatorSet::compile_residuals() { return {}; }
+namespace {
+bool or_of_leaves(const stix::Pattern& p, std::uint32_t i) {
+  const stix::PatternNode& n = p.nodes[i];
+  if (n.kind == stix::NodeKind::observation) return true;
+  return n.kind == stix::NodeKind::observation_or && or_of_leaves(p, n.lhs) && or_of_leaves(p, n.rhs);
+}
+}  // namespace
+
+std::string IndicatorSet::compile_residuals() {
+  for (std::size_t i = residuals_.size(); i < residual_patterns_.size(); ++i) {
+    auto r = std::make_shared<Residual>();
+    stix::Pattern p;
+    stix::PatternError e;
+    stix::PatternLimits limits;
+    limits.reject_repeated_qualifiers = false;
+    if (!stix::parse_pattern(residual_patterns_[i], p, e, limits))
+      return "residual pattern " + std::to_string(i) + ": " + e.message;
+    // 2.0 rules: START/STOP in either spelling (the pattern was checked against its own
+    // version when it was compiled).
+    stix::ProgramOptions po;
+    po.version = stix::StixVersion::v20;
+    const stix::ProgramResult res = r->program.compile(p, po);
+    if (!res.ok()) return "residual pattern " + std::to_string(i) + ": " + res.message;
+    r->multi = !or_of_leaves(p, p.root);
+    residuals_.push_back(std::move(r));
+  }
+  return {};
+}
 
 std::int32_t IndicatorSet::intern_markings(const std::vector<std::string>& refs) {
   if (refs.empty()) return -1;
@@ -109,7 +138,8 @@ std::size_t IndicatorSet::list_indicator_id(IndicatorType type, std::string_view
 // the base and an overlay both hold it, as while a live update is merged).
 class IndicatorSet::Visitor final : public TermVisitor {
  public:
-  Visitor(const Layers& layers, const Observation& o, MatchSink& sink) : layers_(layers), o_(o), sink_(sink) {}
+  Visitor(const Layers& layers, const Observation& o, MatchSink& sink, MatchContext* context)
+      : layers_(layers), o_(o), sink_(sink), context_(context) {}
   IndicatorType type = IndicatorType::domain;
   const IndicatorSet* layer = nullptr;  // the set being probed (list owners are its own)
 
@@ -127,6 +157,8 @@ class IndicatorSet::Visitor final : public TermVisitor {
       // STIX 2.1 §4.7: valid from valid_from (inclusive) until valid_until (exclusive).
       if (r.valid_from != stix::kNoTime && o_.ts < r.valid_from) return;
       if (r.valid_until != stix::kNoTime && o_.ts >= r.valid_until) return;
+      if (seen(owner, 0)) return;
+      if (r.residual >= 0 && !residual_matches(*holder, r)) return;
       if (!first_time(owner, 0)) return;
       m.stored_id = std::string_view(id, holder->records_.format_id(index, id));
       m.source = holder->sources_[r.source].get();
@@ -147,13 +179,74 @@ class IndicatorSet::Visitor final : public TermVisitor {
   }
 
  private:
+  bool seen(EntryOwner owner, std::uint32_t term) const {
+    for (std::size_t i = 0; i < seen_count_; ++i)
+      if (seen_[i].owner == owner && seen_[i].term == term) return true;
+    return false;
+  }
   // Remembers the first kSeen reports of this observation; beyond that, duplicates are
   // possible (an observation matching over 32 distinct indicators at once).
   bool first_time(EntryOwner owner, std::uint32_t term) {
-    for (std::size_t i = 0; i < seen_count_; ++i)
-      if (seen_[i].owner == owner && seen_[i].term == term) return false;
+    if (seen(owner, term)) return false;
     if (seen_count_ < kSeen) seen_[seen_count_++] = {owner, term};
     return true;
+  }
+
+  // The part of the pattern the set entries do not decide, evaluated on this observation's
+  // objects (rules/observed_objects.h) and, for multi-observation patterns, on the device's
+  // history in the context.
+  bool residual_matches(const IndicatorSet& holder, const IndicatorRecord& r) {
+    if (static_cast<std::size_t>(r.residual) >= holder.residuals_.size()) return false;
+    const Residual& res = *holder.residuals_[static_cast<std::size_t>(r.residual)];
+    if (res.multi && context_ == nullptr) return false;
+    if (!objects_built_) {
+      objects().build(o_);
+      objects_built_ = true;
+    }
+    const stix::ObjectTree& tree = objects().tree();
+    const stix::ObservedData& od = objects().observed();
+    stix::EvalBudget budget;
+    bool matched = false, error = false;
+    if (!res.multi) {
+      const stix::EvalResult e = res.program.evaluate(tree, &od, 1, budget);
+      matched = e.matched();
+      error = e.status == stix::EvalStatus::error;
+    } else {
+      std::uint64_t leaves = 0;
+      const std::size_t n = std::min<std::size_t>(res.program.leaf_count(), 64);
+      for (std::size_t j = 0; j < n && !error; ++j) {
+        bool out = false;
+        error = res.program.leaf_matches(j, tree, od, out, budget) == stix::EvalStatus::error;
+        if (out) leaves |= std::uint64_t{1} << j;
+      }
+      if (leaves != 0 && !error) {
+        std::size_t count = 0;
+        const MatchContext::Entry* h = context_->record(r.uuid, o_.device, o_.ts, leaves, count);
+        stix::Interval intervals[MatchContext::kMaxEntriesPerKey];
+        for (std::size_t i = 0; i < count; ++i) intervals[i] = stix::Interval{h[i].ts, h[i].ts, 1};
+        struct Oracle final : stix::LeafOracle {
+          const MatchContext::Entry* h;
+          bool satisfies(std::size_t obs, std::size_t leaf) const override { return (h[obs].leaves >> leaf & 1) != 0; }
+        } oracle;
+        oracle.h = h;
+        const stix::EvalResult e = res.program.evaluate(intervals, count, oracle, budget);
+        matched = e.matched();
+        error = e.status == stix::EvalStatus::error;
+      }
+    }
+    if (context_ != nullptr) {
+      MatchContextStats& st = context_->mutable_stats();
+      ++st.residual_evaluations;
+      st.residual_matches += matched;
+      st.residual_errors += error;
+    }
+    return matched;
+  }
+
+  ObservedObjects& objects() {
+    if (context_ != nullptr) return context_->objects();
+    static thread_local ObservedObjects scratch;  // no context: the thread's own
+    return scratch;
   }
   static constexpr std::size_t kSeen = 32;
   struct Seen {
@@ -163,6 +256,8 @@ class IndicatorSet::Visitor final : public TermVisitor {
   const Layers& layers_;
   const Observation& o_;
   MatchSink& sink_;
+  MatchContext* context_;
+  bool objects_built_ = false;
   Seen seen_[kSeen];
   std::size_t seen_count_ = 0;
 };
@@ -187,18 +282,24 @@ bool IndicatorSet::Layers::wants(ObservationKind kind) const noexcept {
   return base->wants(kind) || (overlay != nullptr && overlay->wants(kind));
 }
 
-void IndicatorSet::match(const Observation& o, MatchSink& sink) const {
+void IndicatorSet::match(const Observation& o, MatchSink& sink, MatchContext* context) const {
   const Layers layers{this, nullptr, nullptr};
-  match(layers, o, sink);
+  match(layers, o, sink, context);
 }
 
-void IndicatorSet::match(const Layers& layers, const Observation& o, MatchSink& sink) {
+void IndicatorSet::match(const Layers& layers, const Observation& o, MatchSink& sink, MatchContext* context) {
   if (!layers.wants(o.kind)) return;
-  Visitor v(layers, o, sink);
+  Visitor v(layers, o, sink, context);
   for (const IndicatorSet* set : {layers.base, layers.overlay}) {
     if (set == nullptr || !set->wants(o.kind)) continue;
     v.layer = set;
     set->probe(o, v);
+    // Patterns with a [ ] no set entry leads to: evaluated on every observation of the kinds
+    // that carry its objects.
+    for (EntryOwner owner : set->scan_[static_cast<std::size_t>(o.kind)]) {
+      v.type = IndicatorType::domain;
+      v.on_hit(owner, o.value, true);
+    }
   }
 }
 
@@ -351,7 +452,6 @@ struct IndicatorSetBuilder::Pending {
   std::string unsupported_pattern_type;  // set when pattern_type is not "stix"
   stix::CompiledPattern compiled;
   bool domains_below = false;    // domain entries also match the names below them
-  std::string residual_pattern;  // evaluated beyond the set entries (empty: the entries say it all)
 };
 
 // Collects one bundle's indicators (compiled right away, so patterns are not kept) and
@@ -376,7 +476,14 @@ class IndicatorSetBuilder::FileSink final : public stix::BundleSink {
     p.pattern_hash = text_hash(in.pattern);
     // STIX 2.1 §4.7 pattern_type; STIX 2.0 indicators have none and are STIX patterns.
     if (!in.pattern_type.empty() && in.pattern_type != "stix") p.unsupported_pattern_type = in.pattern_type;
-    else p.compiled = stix::compile_pattern(in.pattern, builder_.options_.pattern_limits);
+    else {
+      stix::CompileOptions co;
+      co.limits = builder_.options_.pattern_limits;
+      // STIX 2.0 indicators have no pattern_type (and may write START/STOP as plain strings).
+      co.stix_version = in.pattern_type.empty() || in.spec_version == "2.0" ? stix::StixVersion::v20
+                                                                            : stix::StixVersion::v21;
+      p.compiled = stix::compile_pattern(in.pattern, co);
+    }
     pending.push_back(std::move(p));
   }
   void on_marking_definition(stix::MarkingDefinition&& m) override { markings.push_back(std::move(m)); }
@@ -470,6 +577,9 @@ LoadStatus IndicatorSetBuilder::add_set(const IndicatorSet& other) {
   }
   // STIX indicators become pending versions again, with the terms their entries hold.
   std::vector<Pending> imported(other.records_.size());
+  for (std::size_t k = 0; k < kObservationKindCount; ++k)
+    for (EntryOwner o : other.scan_[k])
+      if (o < imported.size()) imported[o].compiled.scan_kinds |= std::uint32_t{1} << k;
   for (std::size_t t = 0; t < kIndicatorTypeCount; ++t) {
     const TermSet* ts = other.sets_[t].get();
     if (ts == nullptr) continue;
@@ -498,7 +608,7 @@ LoadStatus IndicatorSetBuilder::add_set(const IndicatorSet& other) {
     p.source = source_base + r.source;
     p.pattern_hash = text_hash(p.id);
     p.domains_below = (r.flags & IndicatorRecord::kDomainsBelow) != 0;
-    if (r.residual >= 0) p.residual_pattern = other.residual_patterns_[static_cast<std::size_t>(r.residual)];
+    if (r.residual >= 0) p.compiled.residual = other.residual_patterns_[static_cast<std::size_t>(r.residual)];
   }
   imported.erase(std::remove_if(imported.begin(), imported.end(), [](const Pending& p) { return p.id.empty(); }),
                  imported.end());
@@ -716,6 +826,19 @@ std::unique_ptr<IndicatorSet> IndicatorSetBuilder::build() {
       case stix::CompileStatus::unsupported:
         st.unsupported.add(p.compiled.reason);
         continue;
+      case stix::CompileStatus::out_of_scope:
+        ++st.out_of_scope;
+        continue;
+    }
+    const stix::CompiledPattern& c = p.compiled;
+    if (c.scan_kinds != 0) {
+      std::size_t scanned = 0;
+      for (const auto& list : set.scan_) scanned = std::max(scanned, list.size());
+      if (scanned >= options_.max_scan_patterns) {
+        // Every scanned pattern costs every observation of its kinds: the list is bounded.
+        st.skipped.add("scan list full (LoadOptions::max_scan_patterns)");
+        continue;
+      }
     }
     if (options_.reference_time && p.valid_until != stix::kNoTime && p.valid_until <= *options_.reference_time) {
       ++st.expired_at_load;
@@ -737,12 +860,14 @@ std::unique_ptr<IndicatorSet> IndicatorSetBuilder::build() {
     r.source = p.source;
     if (p.domains_below) r.flags |= IndicatorRecord::kDomainsBelow;
     r.markings = set.intern_markings(p.marking_refs);
-    if (!p.residual_pattern.empty()) {
+    if (!c.residual.empty()) {
       r.residual = static_cast<std::int32_t>(set.residual_patterns_.size());
-      set.residual_patterns_.push_back(p.residual_pattern);
+      set.residual_patterns_.push_back(c.residual);
     }
     set.records_.append(r);
-    bool any = false;
+    for (std::size_t k = 0; k < kObservationKindCount; ++k)
+      if ((c.scan_kinds >> k & 1) != 0) set.scan_[k].push_back(owner);
+    bool any = c.scan_kinds != 0;
     for (const stix::PatternTerm& t : p.compiled.terms) {
       switch (set.set_for(t.type)->add(t.value, owner)) {
         case AddResult::added:
@@ -758,8 +883,14 @@ std::unique_ptr<IndicatorSet> IndicatorSetBuilder::build() {
         case AddResult::budget_exhausted: ++st.budget_dropped; break;
       }
     }
-    if (any) ++st.loaded;
-    if (p.compiled.host_bits_cleared) ++st.host_bits_cleared;
+    if (any) {
+      ++st.loaded;
+      ++(c.residual.empty() ? st.exact : st.residual);
+      st.scan += c.scan_kinds != 0;
+      st.multi_observation += c.multi_observation;
+      st.partly_out_of_scope += c.partly_out_of_scope;
+    }
+    if (c.host_bits_cleared) ++st.host_bits_cleared;
   }
   pending_.clear();
   pending_by_id_.clear();
@@ -767,6 +898,7 @@ std::unique_ptr<IndicatorSet> IndicatorSetBuilder::build() {
   for (auto& s : set.sets_)
     if (s) s->compact();
   set.index_ids();
+  set.compile_residuals();
   set.compute_wants();
 
   LoadStats& stats = set.stats_;

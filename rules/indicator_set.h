@@ -27,6 +27,7 @@
 #include "rules/budget.h"
 #include "rules/indicator_value.h"
 #include "rules/load_stats.h"
+#include "rules/match_context.h"
 #include "rules/match.h"
 #include "rules/observation.h"
 #include "rules/record_table.h"
@@ -34,6 +35,7 @@
 #include "rules/sets/term_set.h"
 #include "rules/stix/bundle_reader.h"
 #include "rules/stix/pattern.h"
+#include "rules/stix/pattern_eval.h"
 
 namespace outpost::rules {
 
@@ -58,6 +60,9 @@ struct LoadOptions {
   std::optional<TimeUs> reference_time;
   bool drop_expired = false;
   std::size_t max_warnings = 1000;
+  // Patterns evaluated on every observation of a kind (no prefilter term); more are dropped
+  // and counted: they cost every observation of that kind.
+  std::size_t max_scan_patterns = 1024;
   stix::BundleLimits bundle_limits;
   stix::PatternLimits pattern_limits;
 };
@@ -74,8 +79,10 @@ class IndicatorSet {
   IndicatorSet(const IndicatorSet&) = delete;
   IndicatorSet& operator=(const IndicatorSet&) = delete;
 
-  // Calls sink.on_match once per (active indicator, observation) pair that matches.
-  void match(const Observation& observation, MatchSink& sink) const;
+  // Calls sink.on_match once per (active indicator, observation) pair that matches. `context`
+  // (the caller's, one per thread) holds the history multi-observation patterns need and
+  // counts residual evaluations; without one such patterns never match.
+  void match(const Observation& observation, MatchSink& sink, MatchContext* context = nullptr) const;
 
   // What a match looks through: a set alone, or a live store's immutable base plus an overlay
   // of updates whose STIX records are numbered after the base's, hiding the base records the
@@ -87,7 +94,8 @@ class IndicatorSet {
     bool resolve(EntryOwner owner, const IndicatorSet*& holder, std::size_t& index) const noexcept;
     bool wants(ObservationKind kind) const noexcept;
   };
-  static void match(const Layers& layers, const Observation& observation, MatchSink& sink);
+  static void match(const Layers& layers, const Observation& observation, MatchSink& sink,
+                    MatchContext* context = nullptr);
   // Whether any loaded indicator can match observations of this kind.
   bool wants(ObservationKind kind) const noexcept;
 
@@ -146,6 +154,14 @@ class IndicatorSet {
   std::vector<std::vector<std::string>> marking_sets_;
   std::vector<stix::MarkingDefinition> marking_definitions_;
   std::vector<std::string> residual_patterns_;  // record.residual -> pattern text
+  struct Residual {
+    stix::PatternProgram program;
+    bool multi = false;  // needs a device's history (not one [ ] or an OR of [ ])
+  };
+  std::vector<std::shared_ptr<const Residual>> residuals_;  // compiled residual_patterns_ (shared by derived sets)
+  // STIX records whose pattern has a [ ] without a prefilter term: evaluated on every
+  // observation of these kinds (bounded by LoadOptions::max_scan_patterns).
+  std::array<std::vector<EntryOwner>, kObservationKindCount> scan_;
   std::array<bool, kObservationKindCount> wants_{};
   LoadStats stats_;
 };

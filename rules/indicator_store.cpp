@@ -171,6 +171,8 @@ std::unique_ptr<IndicatorSet> IndicatorStore::clone_base(const IndicatorSet& fro
   c->marking_sets_ = from.marking_sets_;
   c->marking_definitions_ = from.marking_definitions_;
   c->residual_patterns_ = from.residual_patterns_;
+  c->residuals_ = from.residuals_;
+  c->scan_ = from.scan_;
   c->wants_ = from.wants_;
   c->stats_ = from.stats_;
   return c;
@@ -203,9 +205,12 @@ std::shared_ptr<const IndicatorSnapshot> IndicatorStore::merge_records() {
       while ((bits >> bit & 1) == 0) ++bit;
       b->records_.set_dead(w * 64 + bit);
     }
+  for (std::size_t k = 0; k < kObservationKindCount; ++k)
+    b->scan_[k].insert(b->scan_[k].end(), o.scan_[k].begin(), o.scan_[k].end());
   hidden_.clear();
   b->index_ids();
   b->compile_residuals();
+  b->compute_wants();
   merge_todo_.clear();
   std::set<std::array<std::size_t, 3>> todo;
   for (std::size_t t = 0; t < kIndicatorTypeCount; ++t) {

@@ -40,8 +40,8 @@ class IndicatorSnapshot {
                     std::vector<std::uint64_t> hidden);
 
   // Hot path: no allocation, no locks, bounded probes (the base's and the overlay's).
-  void match(const Observation& observation, MatchSink& sink) const {
-    IndicatorSet::match(layers_, observation, sink);
+  void match(const Observation& observation, MatchSink& sink, MatchContext* context = nullptr) const {
+    IndicatorSet::match(layers_, observation, sink, context);
   }
   bool wants(ObservationKind kind) const noexcept { return layers_.wants(kind); }
 

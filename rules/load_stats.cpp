@@ -113,6 +113,14 @@ std::string LoadStats::to_json() const {
     num(w, "expired_at_load", s.expired_at_load);
     num(w, "host_bits_cleared", s.host_bits_cleared);
     num(w, "budget_dropped", s.budget_dropped);
+    if (s.kind != IndicatorSource::Kind::list) {
+      num(w, "exact", s.exact);
+      num(w, "residual", s.residual);
+      num(w, "scan", s.scan);
+      num(w, "multi_observation", s.multi_observation);
+      num(w, "partly_out_of_scope", s.partly_out_of_scope);
+      num(w, "out_of_scope", s.out_of_scope);
+    }
     reasons(w, "skipped", s.skipped);
     reasons(w, "unsupported", s.unsupported);
     w.EndObject();
@@ -147,7 +155,17 @@ std::string LoadStats::to_text() const {
     note("expired at load", s.expired_at_load);
     note("CIDRs with host bits set", s.host_bits_cleared);
     note("dropped by the memory budget", s.budget_dropped);
+    note("out of scope for a network sensor", s.out_of_scope);
     out += '\n';
+    if (s.residual > 0) {
+      std::snprintf(line, sizeof line,
+                    "  matched by set entries %llu, evaluated beyond them %llu (%llu scanned, %llu over a device's "
+                    "history), %llu with a part out of scope\n",
+                    static_cast<unsigned long long>(s.exact), static_cast<unsigned long long>(s.residual),
+                    static_cast<unsigned long long>(s.scan), static_cast<unsigned long long>(s.multi_observation),
+                    static_cast<unsigned long long>(s.partly_out_of_scope));
+      out += line;
+    }
     for (const auto& [r, c] : s.skipped.items()) {
       std::snprintf(line, sizeof line, "  skipped %llu: %s\n", static_cast<unsigned long long>(c), r.c_str());
       out += line;

@@ -46,6 +46,16 @@ struct SourceStats {
   std::uint64_t expired_at_load = 0;   // valid_until <= LoadOptions::reference_time
   std::uint64_t host_bits_cleared = 0; // CIDRs with host bits set, loaded as their network
   std::uint64_t budget_dropped = 0;    // refused by the memory budget
+  // How the loaded STIX indicators are matched (rules/stix/pattern_compile.h): set entries
+  // only, or evaluated beyond them (residual; scan: some [ ] without a prefilter term;
+  // multi_observation: over a device's history), and those with a part that no network
+  // observation can match, dropped. out_of_scope: not loaded, nothing of them can match.
+  std::uint64_t exact = 0;
+  std::uint64_t residual = 0;
+  std::uint64_t scan = 0;
+  std::uint64_t multi_observation = 0;
+  std::uint64_t partly_out_of_scope = 0;
+  std::uint64_t out_of_scope = 0;
   ReasonCounts skipped;                // malformed objects, syntax errors, invalid values/lines
   ReasonCounts unsupported;            // valid STIX this cut does not compile
   std::array<std::uint64_t, kIndicatorTypeCount> per_type{};  // entries added per type

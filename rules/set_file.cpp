@@ -131,7 +131,8 @@ void write_stats(ByteWriter& w, const LoadStats& st) {
     w.u8(static_cast<std::uint8_t>(s.kind));
     w.str(s.format);
     for (std::uint64_t v : {s.objects, s.indicators, s.lines, s.loaded, s.terms, s.duplicates, s.superseded, s.revoked,
-                            s.expired_at_load, s.host_bits_cleared, s.budget_dropped})
+                            s.expired_at_load, s.host_bits_cleared, s.budget_dropped, s.exact, s.residual, s.scan,
+                            s.multi_observation, s.partly_out_of_scope, s.out_of_scope})
       w.u64(v);
     write_reasons(w, s.skipped);
     write_reasons(w, s.unsupported);
@@ -151,7 +152,8 @@ void read_stats(ByteReader& r, LoadStats& st) {
     s.kind = static_cast<IndicatorSource::Kind>(r.u8() % 3);
     s.format = r.str();
     for (std::uint64_t* v : {&s.objects, &s.indicators, &s.lines, &s.loaded, &s.terms, &s.duplicates, &s.superseded,
-                             &s.revoked, &s.expired_at_load, &s.host_bits_cleared, &s.budget_dropped})
+                             &s.revoked, &s.expired_at_load, &s.host_bits_cleared, &s.budget_dropped, &s.exact,
+                             &s.residual, &s.scan, &s.multi_observation, &s.partly_out_of_scope, &s.out_of_scope})
       *v = r.u64();
     read_reasons(r, s.skipped);
     read_reasons(r, s.unsupported);
@@ -222,6 +224,10 @@ std::string SetFile::serialise(const IndicatorSet& set) {
   }
   m.u32(static_cast<std::uint32_t>(set.residual_patterns_.size()));
   for (const auto& p : set.residual_patterns_) m.str(p);
+  for (const auto& list : set.scan_) {
+    m.u32(static_cast<std::uint32_t>(list.size()));
+    for (EntryOwner o : list) m.u32(o);
+  }
   std::uint32_t wants = 0;
   for (std::size_t k = 0; k < kObservationKindCount; ++k)
     if (set.wants_[k]) wants |= 1u << k;
@@ -466,6 +472,10 @@ std::unique_ptr<IndicatorSet> SetFile::load_image(std::string_view name, const s
   }
   const std::uint32_t nresiduals = r.count(4);
   for (std::uint32_t i = 0; i < nresiduals && r.ok; ++i) out.residual_patterns_.push_back(r.str());
+  for (auto& list : out.scan_) {
+    const std::uint32_t n = r.count(4);
+    for (std::uint32_t i = 0; i < n && r.ok; ++i) list.push_back(r.u32());
+  }
   const std::uint32_t wants = r.u32();
   for (std::size_t k = 0; k < kObservationKindCount; ++k) out.wants_[k] = (wants >> k & 1) != 0;
 

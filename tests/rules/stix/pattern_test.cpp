@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "rules/observed_objects.h"
 #include "rules/stix/pattern_compile.h"
 #include "support/corpus.h"
 
@@ -168,24 +169,71 @@ TEST(PatternCompiler, AcceptsTheHashSpellingsFeedsUse) {
   }
 }
 
-TEST(PatternCompiler, SaysWhyAValidPatternIsUnsupported) {
-  const std::map<std::string, std::string> cases = {
-      {"[file:name = 'a.exe']", "unsupported property file:name"},
-      {"[file:hashes.'SHA-512' = 'aa']", "unsupported property file:hashes.'SHA-512'"},
-      {"[domain-name:value = 'a.com' AND domain-name:value = 'b.com']", "unsupported AND of comparisons"},
-      {"[domain-name:value = 'a.com'] AND [url:value = 'http://a/']", "unsupported AND of observations"},
-      {"[domain-name:value LIKE '%.a.com']", "unsupported operator LIKE"},
-      {"[domain-name:value != 'a.com']", "unsupported operator !="},
-      {"[domain-name:value NOT = 'a.com']", "unsupported NOT"},
-      {"[domain-name:value = 'a.com'] WITHIN 5 SECONDS", "unsupported qualifier WITHIN"},
-      {"[domain-name:value = 'a.com'] FOLLOWEDBY [domain-name:value = 'b.com']", "unsupported FOLLOWEDBY"},
+TEST(PatternCompiler, EvaluatesWhatSetEntriesCannotDecideBehindItsMostSelectiveTerm) {
+  struct Case {
+    std::string pattern;
+    std::vector<std::string> terms;  // prefilter terms
+    std::uint32_t scan;              // kinds scanned
+    bool multi;
   };
-  for (const auto& [pattern, reason] : cases) {
-    const CompiledPattern c = compile_pattern(pattern);
-    EXPECT_EQ(c.status, CompileStatus::unsupported) << pattern;
-    EXPECT_EQ(c.reason, reason) << pattern;
-    EXPECT_TRUE(c.terms.empty());
+  const std::string sha(64, 'a');
+  const std::vector<Case> cases = {
+      // AND: the more selective side is the prefilter (a hash beats an address).
+      {"[file:hashes.'SHA-256' = '" + sha + "' AND file:size > 100]", {sha}, 0, false},
+      {"[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 443]", {"198.51.100.7"}, 0, false},
+      // No = / IN on a set type: scanned on the kinds that carry the objects.
+      {"[domain-name:value LIKE '%.evil.example']", {}, kind_bit(ObservationKind::dns_query), false},
+      {"[file:name = 'invoice.exe']", {}, kind_bit(ObservationKind::http_file_sha256), false},
+      {"[network-traffic:dst_port = 4444]", {}, kind_bit(ObservationKind::ip_port), false},
+      {"[domain-name:value NOT = 'a.example']", {}, kind_bit(ObservationKind::tls_sni), false},
+      // Observation operators and qualifiers: a device's history.
+      {"[domain-name:value = 'a.example'] FOLLOWEDBY [ipv4-addr:value = '198.51.100.7'] WITHIN 60 SECONDS",
+       {"a.example", "198.51.100.7"}, 0, true},
+      {"[url:value = 'http://a.example/x'] REPEATS 3 TIMES", {"http://a.example/x"}, 0, true},
+  };
+  for (const Case& k : cases) {
+    const CompiledPattern c = compile_pattern(k.pattern);
+    ASSERT_EQ(c.status, CompileStatus::compiled) << k.pattern << ": " << c.reason;
+    EXPECT_FALSE(c.residual.empty()) << k.pattern;
+    std::vector<std::string> terms;
+    for (const auto& t : c.terms) terms.push_back(t.value);
+    EXPECT_EQ(terms, k.terms) << k.pattern;
+    EXPECT_EQ(c.scan_kinds & k.scan, k.scan) << k.pattern;
+    EXPECT_EQ(c.scan_kinds != 0, k.scan != 0) << k.pattern;
+    EXPECT_EQ(c.multi_observation, k.multi) << k.pattern;
   }
+}
+
+TEST(PatternCompiler, FoldsComparisonsNoNetworkObservationCanMatch) {
+  const CompiledPattern none = compile_pattern("[process:name = 'evil.exe' AND process:pid = 4]");
+  EXPECT_EQ(none.status, CompileStatus::out_of_scope);
+  EXPECT_TRUE(none.terms.empty());
+  // An OR keeps its observable side, exact again; an AND with an unobservable side is false.
+  const CompiledPattern part =
+      compile_pattern("[file:hashes.MD5 = '" + std::string(32, 'a') + "' OR windows-registry-key:key = 'HKLM\\\\x']");
+  ASSERT_EQ(part.status, CompileStatus::compiled) << part.reason;
+  EXPECT_TRUE(part.exact());
+  EXPECT_TRUE(part.partly_out_of_scope);
+  EXPECT_EQ(compile_pattern("[domain-name:value = 'a.example'] AND [process:name = 'x']").status,
+            CompileStatus::out_of_scope);
+  // One [ ] is about one object: an AND across two object types can never match.
+  EXPECT_EQ(compile_pattern("[domain-name:value = 'a.example' AND url:value = 'http://a.example/']").status,
+            CompileStatus::out_of_scope);
+}
+
+TEST(PatternCompiler, CanonicalisesHashKeysSerialsAndCertificateNames) {
+  const CompiledPattern c = compile_pattern(
+      "[x509-certificate:subject = '/C=US/O=Example Inc/CN=x.example' AND x509-certificate:serial_number = '0C:AB:01' "
+      "AND x509-certificate:hashes.sha256 = '" + std::string(64, 'A') + "']");
+  ASSERT_EQ(c.status, CompileStatus::compiled) << c.reason;
+  EXPECT_NE(c.residual.find("subject = 'CN=x.example,O=Example Inc,C=US'"), std::string::npos) << c.residual;
+  EXPECT_NE(c.residual.find("serial_number = '0c:ab:01'"), std::string::npos) << c.residual;
+  EXPECT_NE(c.residual.find("hashes.'SHA-256' = '" + std::string(64, 'a') + "'"), std::string::npos) << c.residual;
+}
+
+TEST(PatternCompiler, RefusesPatternsTheEvaluatorCannotRun) {
+  EXPECT_EQ(compile_pattern("[domain-name:value = 'a.example'] REPEATS 0 TIMES").status, CompileStatus::invalid);
+  EXPECT_EQ(compile_pattern("[domain-name:value = 'a.example'] REPEATS 100 TIMES").status, CompileStatus::unsupported);
 }
 
 TEST(PatternCompiler, RefusesInvalidLiteralsOfSupportedProperties) {
