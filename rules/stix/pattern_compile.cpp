@@ -317,7 +317,12 @@ class Compiler {
       PatternTerm t;
       t.type = type;
       bool cleared = false;
-      const ValueError e = normalise_indicator_value(type, lit.text, t.value, &cleared);
+      ValueError e = normalise_indicator_value(type, lit.text, t.value, &cleared);
+      // Feeds write bare hosts as URLs ('evil.example', '192.0.2.1:80'): read as http://host/,
+      // as a list line without a scheme is.
+      if (e != ValueError::none && type == IndicatorType::url && lit.text.find("://") == std::string::npos &&
+          normalise_indicator_value(type, "http://" + lit.text, t.value, &cleared) == ValueError::none)
+        e = ValueError::none;
       if (e != ValueError::none)
         return invalid("invalid value for " + path.text() + ": " + std::string(value_error_name(e)));
       out_.host_bits_cleared = out_.host_bits_cleared || cleared;
