@@ -175,6 +175,7 @@ struct Sensor::Impl : capture::ObservationSink {
     if (!observation_log) {
       for (std::size_t k = 0; k < rules::kObservationKindCount; ++k)
         c.wanted[k] = indicators && indicators->wants(static_cast<rules::ObservationKind>(k));
+      c.certificate_facts = indicators && indicators->wants_certificate_facts();
     }
     try {
       observer = std::make_unique<capture::TrafficObserver>(c, *this);

@@ -536,6 +536,7 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
         return false;
       }
       dtls_pool[fs.dtls].connection.reset(carrier);
+      dtls_pool[fs.dtls].connection.set_certificate_facts(config.certificate_facts);
       ++stats.dtls_handshakes;
     }
     proto::DtlsConnection& c = dtls_pool[fs.dtls].connection;
@@ -603,6 +604,7 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
         return;
       }
       ++stats.tls_handshakes;
+      tls_pool[fs.tls].set_certificate_facts(config.certificate_facts);
     }
     proto::TlsConnection& c = tls_pool[fs.tls];
     parser_proto = "TLS";
@@ -676,6 +678,7 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
     if (c.x509.status == proto::X509Status::malformed) ++stats.x509_malformed;
     if (c.x509.status == proto::X509Status::too_long) ++stats.x509_too_long;
     if (!config.wanted[idx(K::x509_sha1)]) return;
+    if (!config.certificate_facts) return emit(K::x509_sha1, c.sha1_hex);
     // The texts go one after the other into cert_text, which holds the longest of each.
     rules::CertificateFacts facts;
     facts.sha256 = c.sha256_hex;

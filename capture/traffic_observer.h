@@ -47,6 +47,9 @@ struct TrafficObserverConfig {
   // loaded indicator can match unless --observations asks for everything; parsers whose kinds
   // are all off are not run at all.
   std::array<bool, rules::kObservationKindCount> wanted;
+  // x509_sha1 observations carry their certificate's facts (serial, names, validity, SHA-256:
+  // the DER is walked and hashed twice); off when no indicator compares more than the SHA-1.
+  bool certificate_facts = true;
   std::uint32_t max_tls_handshakes = 64;   // concurrent TLS handshakes parsed (~17 KB each)
   std::uint32_t max_http_streams = 128;    // concurrent HTTP request streams (~4.3 KB each)
   std::uint32_t max_dns_tcp_streams = 32;  // concurrent DNS-over-TCP streams (~8.5 KB each)

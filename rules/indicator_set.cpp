@@ -111,6 +111,9 @@ std::string IndicatorSet::compile_residuals() {
     const stix::ProgramResult res = r->program.compile(p, po);
     if (!res.ok()) return "residual pattern " + std::to_string(i) + ": " + res.message;
     r->multi = !or_of_leaves(p, p.root);
+    for (const stix::ObjectPath& path : p.paths)
+      if (path.object_type == "x509-certificate" && path.text() != "x509-certificate:hashes.'SHA-1'")
+        certificate_facts_ = true;
     residuals_.push_back(std::move(r));
   }
   return {};

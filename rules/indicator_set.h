@@ -98,6 +98,9 @@ class IndicatorSet {
                     MatchContext* context = nullptr);
   // Whether any loaded indicator can match observations of this kind.
   bool wants(ObservationKind kind) const noexcept;
+  // Whether a pattern compares a certificate property beyond its SHA-1 (capture may otherwise
+  // skip reading certificates' facts).
+  bool wants_certificate_facts() const noexcept { return certificate_facts_; }
 
   // Every live entry (not for the packet path): its type, canonical term, the indicator it
   // belongs to (as a match would report it) and whether it comes from a plain list.
@@ -158,7 +161,8 @@ class IndicatorSet {
     stix::PatternProgram program;
     bool multi = false;  // needs a device's history (not one [ ] or an OR of [ ])
   };
-  std::vector<std::shared_ptr<const Residual>> residuals_;  // compiled residual_patterns_ (shared by derived sets)
+  std::vector<std::shared_ptr<const Residual>> residuals_;
+  bool certificate_facts_ = false;  // some residual compares x509-certificate beyond hashes.'SHA-1'  // compiled residual_patterns_ (shared by derived sets)
   // STIX records whose pattern has a [ ] without a prefilter term: evaluated on every
   // observation of these kinds (bounded by LoadOptions::max_scan_patterns).
   std::array<std::vector<EntryOwner>, kObservationKindCount> scan_;

@@ -172,6 +172,7 @@ std::unique_ptr<IndicatorSet> IndicatorStore::clone_base(const IndicatorSet& fro
   c->marking_definitions_ = from.marking_definitions_;
   c->residual_patterns_ = from.residual_patterns_;
   c->residuals_ = from.residuals_;
+  c->certificate_facts_ = from.certificate_facts_;
   c->scan_ = from.scan_;
   c->wants_ = from.wants_;
   c->stats_ = from.stats_;

@@ -316,7 +316,7 @@ TlsStatus DtlsHandshakeParser::certificate_bytes(const std::uint8_t* p, std::siz
         cert.der_length = cert_length_;
         certificate_.finish(cert.sha1, cert.sha256, cert.x509);
         hex_lower(cert.sha1, kSha1Bytes, cert.sha1_hex);
-        hex_lower(cert.sha256, kSha256Bytes, cert.sha256_hex);
+        if (certificate_facts_) hex_lower(cert.sha256, kSha256Bytes, cert.sha256_hex);
         ++counters_.certificates;
         visitor.on_certificate(cert);
         cert_stage_ = CertStage::entry_length;
@@ -337,7 +337,7 @@ TlsStatus DtlsHandshakeParser::certificate_bytes(const std::uint8_t* p, std::siz
       cert_left_ = value;
       cert_length_ = static_cast<std::uint32_t>(value);
       // The hello buffer is free while the Certificate message passes (one message at a time).
-      certificate_.start(cert_length_, hello_.storage(), CertificateReader::kStoreBytes);
+      certificate_.start(cert_length_, hello_.storage(), CertificateReader::kStoreBytes, certificate_facts_);
       cert_stage_ = CertStage::der;
     }
   }

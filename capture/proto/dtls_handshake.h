@@ -93,6 +93,8 @@ class DtlsHandshakeParser {
   // Marks the direction done from outside (DtlsConnection, after the peer's DTLS 1.3 hello).
   void finish() noexcept { done_ = true; }
   const DtlsCounters& counters() const noexcept { return counters_; }
+  // As TlsHandshakeParser::set_certificate_facts.
+  void set_certificate_facts(bool on) noexcept { certificate_facts_ = on; }
   void reset() noexcept;
 
  private:
@@ -125,6 +127,7 @@ class DtlsHandshakeParser {
   std::uint32_t cert_length_ = 0;
   std::uint16_t cert_index_ = 0;
   CertificateReader certificate_;  // its store is hello_'s buffer
+  bool certificate_facts_ = true;
 
   TlsSide side_ = TlsSide::unknown;
   bool done_ = false;
@@ -151,6 +154,10 @@ class DtlsConnection {
   // Datagrams without DTLS: cleartext CAPWAP messages, or too short for the carrier.
   std::uint64_t datagrams_skipped() const noexcept { return skipped_; }
   void reset(DtlsCarrier carrier) noexcept;
+  void set_certificate_facts(bool on) noexcept {
+    dirs_[0].set_certificate_facts(on);
+    dirs_[1].set_certificate_facts(on);
+  }
 
  private:
   DtlsCarrier carrier_;

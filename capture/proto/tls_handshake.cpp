@@ -234,7 +234,7 @@ std::size_t TlsHandshakeParser::certificate_bytes(const std::uint8_t* p, std::si
         cert.der_length = cert_length_;
         certificate_.finish(cert.sha1, cert.sha256, cert.x509);
         hex_lower(cert.sha1, kSha1Bytes, cert.sha1_hex);
-        hex_lower(cert.sha256, kSha256Bytes, cert.sha256_hex);
+        if (certificate_facts_) hex_lower(cert.sha256, kSha256Bytes, cert.sha256_hex);
         ++certificates_;
         visitor.on_certificate(cert);
         cert_stage_ = CertStage::entry_length;
@@ -261,7 +261,7 @@ std::size_t TlsHandshakeParser::certificate_bytes(const std::uint8_t* p, std::si
       cert_list_left_ -= value + 3;
       cert_left_ = value;
       cert_length_ = static_cast<std::uint32_t>(value);
-      certificate_.start(cert_length_, buffer_, CertificateReader::kStoreBytes);
+      certificate_.start(cert_length_, buffer_, CertificateReader::kStoreBytes, certificate_facts_);
       cert_stage_ = CertStage::der;
     }
   }

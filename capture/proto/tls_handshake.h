@@ -86,6 +86,9 @@ class TlsHandshakeParser {
   // ChangeCipherSpec (RFC 8446 Appendix D.4) does not end the handshake, a second ClientHello
   // follows.
   void expect_second_client_hello() noexcept { second_hello_expected_ = true; }
+  // Whether certificates are read for their facts and SHA-256 (default) or hashed with SHA-1
+  // only; kept across reset().
+  void set_certificate_facts(bool on) noexcept { certificate_facts_ = on; }
 
   void reset() noexcept;
 
@@ -130,6 +133,7 @@ class TlsHandshakeParser {
   std::uint32_t cert_length_ = 0;
   std::uint16_t cert_index_ = 0;
   CertificateReader certificate_;
+  bool certificate_facts_ = true;
 
   TlsSide side_ = TlsSide::unknown;
   TlsStatus status_ = TlsStatus::ok;
@@ -157,6 +161,10 @@ class TlsConnection {
   // True when neither direction can report anything more (done, or gave up on a gap).
   bool done() const noexcept;
   void reset() noexcept;
+  void set_certificate_facts(bool on) noexcept {
+    client_.set_certificate_facts(on);
+    server_.set_certificate_facts(on);
+  }
 
   const TlsHandshakeParser& client() const noexcept { return client_; }
   const TlsHandshakeParser& server() const noexcept { return server_; }

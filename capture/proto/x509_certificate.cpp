@@ -41,9 +41,11 @@ std::string_view x509_status_name(X509Status s) noexcept {
 
 // ---- CertificateReader ----------------------------------------------------------------------
 
-void CertificateReader::start(std::uint32_t der_length, std::uint8_t* store, std::size_t capacity) noexcept {
+void CertificateReader::start(std::uint32_t der_length, std::uint8_t* store, std::size_t capacity,
+                              bool facts) noexcept {
   sha1_.start();
-  sha256_.start();
+  facts_ = facts;
+  if (facts) sha256_.start();
   store_ = store;
   capacity_ = store == nullptr ? 0 : static_cast<std::uint32_t>(capacity < 0xffffffffu ? capacity : 0xffffffffu);
   used_ = 0;
@@ -51,7 +53,7 @@ void CertificateReader::start(std::uint32_t der_length, std::uint8_t* store, std
   offset_ = certificate_end_ = tbs_end_ = validity_end_ = content_left_ = 0;
   keeping_ = nullptr;
   keeping_from_ = 0;
-  step_ = Step::certificate;
+  step_ = facts ? Step::certificate : Step::done;
   status_ = X509Status::ok;
   header_have_ = header_need_ = 0;
   not_before_tag_ = not_after_tag_ = 0;
@@ -78,6 +80,7 @@ void CertificateReader::fail() noexcept {
 void CertificateReader::update(const std::uint8_t* p, std::size_t n) noexcept {
   if (p == nullptr || n == 0) return;
   sha1_.update(p, n);
+  if (!facts_) return;
   sha256_.update(p, n);
   while (n != 0 && step_ != Step::done) {
     if (content_left_ != 0) {
@@ -231,6 +234,11 @@ ByteView CertificateReader::view(const Kept& k) const noexcept {
 void CertificateReader::finish(std::uint8_t sha1[kSha1Bytes], std::uint8_t sha256[kSha256Bytes],
                                X509Facts& facts) noexcept {
   sha1_.finish(sha1);
+  if (!facts_) {
+    std::memset(sha256, 0, kSha256Bytes);
+    facts = X509Facts{};
+    return;
+  }
   sha256_.finish(sha256);
   // The DER ended before the subject did (or before the walk could tell it was malformed).
   if (step_ != Step::done) fail();

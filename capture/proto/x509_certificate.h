@@ -72,8 +72,10 @@ class CertificateReader {
   CertificateReader& operator=(const CertificateReader&) = delete;
 
   // A certificate of der_length bytes begins. `store` (capacity bytes; nullptr for digests
-  // only) is lent until the facts of finish() are no longer used.
-  void start(std::uint32_t der_length, std::uint8_t* store, std::size_t capacity) noexcept;
+  // only) is lent until the facts of finish() are no longer used. Without `facts` only the
+  // SHA-1 is computed (no DER walk, no SHA-256): what an agent needs when no indicator asks
+  // for more than a certificate's SHA-1.
+  void start(std::uint32_t der_length, std::uint8_t* store, std::size_t capacity, bool facts = true) noexcept;
   // The next bytes of the DER, in order; bytes past der_length are hashed but not walked.
   void update(const std::uint8_t* data, std::size_t len) noexcept;
   // After the last byte: both digests and the facts. The digests restart for the next one.
@@ -99,6 +101,7 @@ class CertificateReader {
 
   Sha1Stream sha1_;
   Sha256Stream sha256_;
+  bool facts_ = true;
 
   std::uint8_t* store_ = nullptr;
   std::uint32_t capacity_ = 0, used_ = 0;
