@@ -3,6 +3,9 @@
 // contract and agent/sensor.h for the wiring.
 #include <csignal>
 #include <cstdio>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "agent/options.h"
 #include "agent/report/stix_bundle_writer.h"
@@ -15,6 +18,12 @@ void on_signal(int) { outpost::agent::Sensor::stop(); }
 
 int main(int argc, char** argv) {
   using namespace outpost::agent;
+#ifdef __GLIBC__
+  // Large blocks (indicator shards and tables, rebuilt by live updates) go back to the system
+  // when freed: glibc otherwise raises its mmap threshold after the first such free and keeps
+  // them in the heap (musl, OpenWrt's C library, returns them anyway).
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
   try {
     const Options options = parse_options(argc, argv);
     if (options.help) {

@@ -504,7 +504,7 @@ class IndicatorSetBuilder::FileSink final : public stix::BundleSink {
            "): " + std::string(reason);
   }
 
-  std::vector<Pending> pending;
+  std::deque<Pending> pending;
   std::vector<stix::MarkingDefinition> markings;
   std::vector<std::pair<std::string, std::string>> skipped;  // reason, warning
 
@@ -579,7 +579,7 @@ LoadStatus IndicatorSetBuilder::add_set(const IndicatorSet& other) {
     set.lists_.push_back(l);
   }
   // STIX indicators become pending versions again, with the terms their entries hold.
-  std::vector<Pending> imported(other.records_.size());
+  std::deque<Pending> imported(other.records_.size());
   for (std::size_t k = 0; k < kObservationKindCount; ++k)
     for (EntryOwner o : other.scan_[k])
       if (o < imported.size()) imported[o].compiled.scan_kinds |= std::uint32_t{1} << k;
@@ -686,7 +686,7 @@ LoadStatus IndicatorSetBuilder::bundle(
   return {};
 }
 
-void IndicatorSetBuilder::merge(std::vector<Pending>& file_pending) {
+void IndicatorSetBuilder::merge(std::deque<Pending>& file_pending) {
   // STIX 2.1 §3.6: versions of an object share its id; the one with the latest `modified`
   // is current. Equal `modified`: a revoked version wins (revocation is final), then the
   // smaller pattern hash, so the outcome does not depend on the order of inputs.

@@ -16,6 +16,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -214,7 +215,7 @@ class IndicatorSetBuilder {
   struct Pending;
   class FileSink;
   void warn(std::string line);
-  void merge(std::vector<Pending>& file_pending);
+  void merge(std::deque<Pending>& file_pending);
   LoadStatus list(std::string_view name, std::optional<IndicatorType> kind, const ListOptions& options,
                   const std::function<std::string(const std::function<void(std::uint64_t, std::string_view, bool)>&)>& read);
   LoadStatus bundle(std::string_view name, const ListOptions& options,
@@ -222,7 +223,7 @@ class IndicatorSetBuilder {
 
   LoadOptions options_;
   std::unique_ptr<IndicatorSet> set_;
-  std::vector<Pending> pending_;
+  std::deque<Pending> pending_;
   std::unordered_map<std::string, std::uint32_t> pending_by_id_;
   std::int64_t start_ns_ = 0;
 };

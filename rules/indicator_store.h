@@ -15,15 +15,18 @@
 // stays (hidden, 56 bytes) until the set is compiled anew.
 //
 //   IndicatorStore store(base);                      // update thread
+//   SnapshotMailbox mailbox(store.current());
 //   mailbox.offer(store.apply(source, indicators));  // a TAXII page
 //   while (store.merge_pending()) mailbox.offer(store.merge_step());
 //   ...
-//   if (auto s = mailbox.take()) current = std::move(s);   // packet thread, between packets
+//   auto current = store.current();                  // packet thread
+//   mailbox.take(current);                           // between packets
 //   current->match(observation, sink);
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -60,8 +63,9 @@ class IndicatorSnapshot {
 };
 
 struct StoreOptions {
-  // The overlay is merged into the base when it holds more indicators than this, or more
-  // bytes than overlay_fraction of the base.
+  // The overlay is merged into the base when it holds more indicators than this, or when the
+  // update side (update_memory_bytes(): the overlay and the objects kept to rebuild it) holds
+  // more bytes than overlay_fraction of the base.
   std::size_t max_overlay_indicators = 20000;
   double overlay_fraction = 0.10;
 };
@@ -100,6 +104,9 @@ class IndicatorStore {
 
   const StoreStats& stats() const noexcept { return stats_; }
   std::size_t overlay_indicators() const noexcept { return overlay_.size(); }
+  // Memory of the update side beside the snapshots: the overlay's set and the indicator
+  // objects kept to rebuild it, with what one rebuild adds while it runs (an estimate).
+  std::size_t update_memory_bytes() const noexcept;
 
  private:
   struct OverlayEntry {
@@ -135,14 +142,45 @@ class IndicatorStore {
 // Hands snapshots from the update thread to the packet thread without a lock: offer() stores
 // the newest (an older one not yet taken is released), take() returns it once. The packet
 // thread should release what it swaps out off its hot path (or accept a free() of it).
+// Hands snapshots from the update thread to the packet thread, and makes sure the packet
+// thread never frees one: freeing a replaced base (its shards, an overlay of thousands of
+// indicators) takes milliseconds, which the packet path cannot spend. Every snapshot offered
+// stays retained by the mailbox until the packet thread has moved past it; the update thread
+// frees those in offer() and collect(). The packet thread should take at least every few
+// hundred milliseconds (between packets, and on its capture timeout when the line is idle):
+// until it does, the update thread keeps what it still holds.
 class SnapshotMailbox {
  public:
+  // `initial`: the snapshot the packet thread starts with (retained like an offered one).
+  explicit SnapshotMailbox(std::shared_ptr<const IndicatorSnapshot> initial = nullptr);
   ~SnapshotMailbox();
+  SnapshotMailbox(const SnapshotMailbox&) = delete;
+  SnapshotMailbox& operator=(const SnapshotMailbox&) = delete;
+
+  // Update thread: publishes `snapshot` (replacing one not taken yet), then collect()s.
   void offer(std::shared_ptr<const IndicatorSnapshot> snapshot);
-  std::shared_ptr<const IndicatorSnapshot> take();
+  // Update thread: frees the snapshots the packet thread has let go of; returns how many
+  // are still retained.
+  std::size_t collect();
+  std::size_t retained() const noexcept { return retained_.size(); }
+
+  // Packet thread: replaces `current` with the newest offered snapshot, if there is one
+  // (true then). The snapshot `current` held is released but never freed here: the mailbox
+  // still retains it.
+  bool take(std::shared_ptr<const IndicatorSnapshot>& current);
 
  private:
-  std::atomic<std::shared_ptr<const IndicatorSnapshot>*> slot_{nullptr};
+  struct Box {
+    std::shared_ptr<const IndicatorSnapshot> snapshot;
+    std::uint64_t generation = 0;
+  };
+  // The newest offered box not taken yet; boxes belong to retained_, so the packet thread
+  // neither allocates nor frees anything (a free could wait on the allocator's lock).
+  std::atomic<Box*> slot_{nullptr};
+  // The packet thread holds no snapshot of an older generation than this.
+  std::atomic<std::uint64_t> oldest_held_{0};
+  std::uint64_t next_generation_ = 1;            // update thread only
+  std::deque<std::unique_ptr<Box>> retained_;    // update thread only, oldest first
 };
 
 }  // namespace outpost::rules

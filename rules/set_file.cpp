@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -195,6 +196,19 @@ std::unique_ptr<IndicatorSet> fail(LoadStatus& status, std::string_view name, co
 
 std::string errno_text() { return std::strerror(errno); }
 
+// A reference to the mapped image for one block of it; when the last holder of the block lets
+// go, the pages lying wholly inside the block are dropped from memory (its first and last
+// page may be shared with the neighbouring blocks, so they stay).
+std::shared_ptr<const void> pages_released_when_dropped(std::shared_ptr<const void> image, const std::uint8_t* bytes,
+                                                        std::size_t size) {
+  return std::shared_ptr<const void>(bytes, [image = std::move(image), size](const void* p) {
+    static const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const std::uintptr_t begin = (reinterpret_cast<std::uintptr_t>(p) + page - 1) / page * page;
+    const std::uintptr_t end = (reinterpret_cast<std::uintptr_t>(p) + size) / page * page;
+    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  });
+}
+
 }  // namespace
 
 std::string SetFile::serialise(const IndicatorSet& set) {
@@ -369,7 +383,9 @@ std::unique_ptr<IndicatorSet> SetFile::load(const std::string& path, LoadStatus&
     ::close(fd);
     if (map == MAP_FAILED) return fail(status, path, "cannot map: " + errno_text());
     std::shared_ptr<const void> keep(map, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
-    return load_image(path, static_cast<const std::uint8_t*>(map), size, std::move(keep), status, options);
+    SetFileOptions mapped = options;
+    mapped.release_dropped_pages = true;
+    return load_image(path, static_cast<const std::uint8_t*>(map), size, std::move(keep), status, mapped);
   }
   auto bytes = std::make_shared<std::vector<std::uint8_t>>();
   std::uint8_t buf[1 << 16];
@@ -504,7 +520,14 @@ std::unique_ptr<IndicatorSet> SetFile::load_image(std::string_view name, const s
         l.markings < -1)
       return bad("list source");
 
-  if (!RecordTable::wrap(sections[1].bytes, sections[1].size, keep, out.records_)) return bad("record section");
+  // Each block owns its own reference to the image, so a block dropped by a merge can give
+  // its pages back while the rest stays mapped.
+  const auto block_keep = [&](const std::uint8_t* bytes, std::size_t n) {
+    return options.release_dropped_pages ? pages_released_when_dropped(keep, bytes, n) : keep;
+  };
+  if (!RecordTable::wrap(sections[1].bytes, sections[1].size, block_keep(sections[1].bytes, sections[1].size),
+                         out.records_))
+    return bad("record section");
   for (std::size_t i = 0; i < out.records_.size(); ++i) {
     const IndicatorRecord rec = out.records_.get(i);
     if (rec.source >= out.sources_.size() || rec.markings < -1 ||
@@ -514,7 +537,7 @@ std::unique_ptr<IndicatorSet> SetFile::load_image(std::string_view name, const s
   }
   const Section& ids = sections[2];
   if (ids.layout != static_cast<std::uint8_t>(sets::RecordLayout::fixed) || ids.key_size != 16 ||
-      !FrozenTable::wrap(shape_of(ids), ids.bytes, ids.size, keep, out.id_index_))
+      !FrozenTable::wrap(shape_of(ids), ids.bytes, ids.size, block_keep(ids.bytes, ids.size), out.id_index_))
     return bad("id index");
 
   std::vector<std::vector<std::vector<bool>>> seen(kIndicatorTypeCount);
@@ -527,7 +550,8 @@ std::unique_ptr<IndicatorSet> SetFile::load_image(std::string_view name, const s
     if (s.kind != kShard || s.type >= kIndicatorTypeCount || s.family >= shards[s.type].size() ||
         s.shard >= shards[s.type][s.family].size() || seen[s.type][s.family][s.shard])
       return bad("section " + std::to_string(i));
-    if (s.layout > 1 || !FrozenTable::wrap(shape_of(s), s.bytes, s.size, keep, shards[s.type][s.family][s.shard]))
+    if (s.layout > 1 ||
+        !FrozenTable::wrap(shape_of(s), s.bytes, s.size, block_keep(s.bytes, s.size), shards[s.type][s.family][s.shard]))
       return bad("shard in section " + std::to_string(i));
     seen[s.type][s.family][s.shard] = true;
   }

@@ -44,6 +44,12 @@ inline constexpr std::uint32_t kSetFileVersion = 1;
 
 struct SetFileOptions {
   bool verify_checksum = true;  // off only for fuzzing the structural checks behind it
+  // The image is a private read-only file mapping (set by load()): when a live update has
+  // replaced a shard (or the records, or the id index) and no snapshot holds the old one any
+  // more, its whole pages are given back with madvise(MADV_DONTNEED). The mapping stays
+  // valid (a page read again is read from the file again), so this only lowers resident
+  // memory: without it a merged shard would count twice, in the heap and in the page cache.
+  bool release_dropped_pages = false;
 };
 
 class SetFile {

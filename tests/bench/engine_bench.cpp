@@ -8,6 +8,9 @@
 //   engine_bench update SET [--batches N]        live updates while a packet thread matches:
 //                                                longest pause, peak and steady resident memory
 
+#include <sys/resource.h>
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -18,6 +21,9 @@
 #include <map>
 #include <string>
 #include <thread>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <vector>
 
 #include "rules/indicator_store.h"
@@ -27,6 +33,12 @@ namespace {
 
 using namespace outpost::rules;
 using Clock = std::chrono::steady_clock;
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 long rss_kib() {
   std::ifstream f("/proc/self/status");
@@ -176,16 +188,32 @@ stix::StixIndicator update_indicator(int n, int version) {
 // Live updates with a packet thread matching all the while: the longest gap between two of its
 // matches (the pause an update causes), and resident memory steady / at peak.
 int update(const std::string& set_path, int batches) {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);  // as the agent's main does (agent/main.cpp)
+#endif
   LoadStatus st;
   std::shared_ptr<const IndicatorSet> base = SetFile::load(set_path, st);
   if (!base) return die(st.message);
-  IndicatorStore store(base);
-  SnapshotMailbox mailbox;
+  IndicatorStore store(std::move(base));  // as the agent does: the store is the base's only holder
+  SnapshotMailbox mailbox(store.current());
   std::atomic<bool> done{false};
   std::atomic<long> peak_kib{0};
-  std::vector<double> gaps;
+  long highest = 0;
+  std::atomic<bool> updating{false};
+  double longest_idle = 0, longest_updating = 0;  // packet thread's longest gap, without / with updates
+  // The longest the packet thread spent taking a new snapshot, by the wall clock (includes
+  // being preempted) and by its own CPU time (the work the update costs it).
+  double longest_swap = 0, longest_swap_cpu = 0;
   std::size_t matched = 0, taken = 0;
+  long preempted = 0;
   const long steady_before = rss_kib();
+  // Resident memory sampled every millisecond, through applies and merge steps alike.
+  std::thread sampler([&] {
+    while (!done.load(std::memory_order_relaxed)) {
+      peak_kib = std::max<long>(peak_kib.load(), rss_kib());
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
   std::thread packets([&] {
     auto current = store.current();
     Observation o;
@@ -194,44 +222,69 @@ int update(const std::string& set_path, int batches) {
     const std::string names[] = {"update5.bench.example", "www.example.com", "update900.bench.example"};
     CountSink c;
     auto last = Clock::now();
-    double longest = 0;
     std::size_t i = 0;
     while (!done.load(std::memory_order_relaxed)) {
-      if (auto s = mailbox.take()) {
-        current = std::move(s);  // the old snapshot is freed here, as the agent would
+      const auto t0 = Clock::now();
+      const double cpu0 = thread_cpu_seconds();
+      if (mailbox.take(current)) {
+        longest_swap = std::max(longest_swap, std::chrono::duration<double>(Clock::now() - t0).count());
+        longest_swap_cpu = std::max(longest_swap_cpu, thread_cpu_seconds() - cpu0);
         ++taken;
       }
       o.value = names[i++ % 3];
       current->match(o, c);
       const auto now = Clock::now();
+      double& longest = updating.load(std::memory_order_relaxed) ? longest_updating : longest_idle;
       longest = std::max(longest, std::chrono::duration<double>(now - last).count());
       last = now;
     }
     matched = c.matches;
-    gaps.push_back(longest);
+    rusage ru{};
+    getrusage(RUSAGE_THREAD, &ru);
+    preempted = ru.ru_nivcsw;  // involuntary context switches: times the scheduler took the core away
   });
+  // One second without updates first: the longest gap then is the machine's own (scheduling,
+  // other processes), the floor the figure with updates must be read against.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  updating = true;
   int n = 0;
   std::vector<double> apply_seconds;
+  // Each batch's peak against the steady state around it (before it and after it: a batch
+  // adds indicators, so the set grows), the worst ratio reported.
+  long steady = steady_before;
+  double worst_ratio = 0;
   for (int b = 0; b < batches; ++b) {
     std::vector<stix::StixIndicator> batch;
     for (int i = 0; i < 1000; ++i) batch.push_back(update_indicator(n++ % 30000, b));
+    peak_kib = rss_kib();
     const auto t0 = Clock::now();
     mailbox.offer(store.apply({IndicatorSource::Kind::collection, "bench", std::to_string(b)}, std::move(batch)));
     while (store.merge_pending()) mailbox.offer(store.merge_step());
     apply_seconds.push_back(seconds_since(t0));
-    peak_kib = std::max<long>(peak_kib.load(), rss_kib());
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the packet thread takes the newest
+    mailbox.collect();
+#ifdef __GLIBC__
+    malloc_trim(0);  // glibc keeps freed heap pages unless trimmed: an update thread should trim after a batch
+#endif
+    const long peak = peak_kib.load();
+    const long next = rss_kib();
+    worst_ratio = std::max(worst_ratio, static_cast<double>(peak) / static_cast<double>(std::max(steady, next)));
+    highest = std::max(highest, peak);
+    steady = next;
   }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the packet thread takes the last snapshot
   done = true;
   packets.join();
+  sampler.join();
+  mailbox.collect();
   const long steady_after = rss_kib();
   std::printf("{\"what\":\"update\",\"batches\":%d,\"indicators_per_batch\":1000,\"apply_seconds_median\":%.6f,"
-              "\"longest_packet_gap_ms\":%.3f,\"rss_steady_before_kib\":%ld,\"rss_steady_after_kib\":%ld,"
-              "\"rss_peak_sampled_kib\":%ld,\"merges\":%llu,\"shards_rebuilt\":%llu,\"snapshots_taken\":%zu,"
-              "\"matches\":%zu}\n",
-              batches, median(apply_seconds), gaps.empty() ? 0 : gaps[0] * 1000, steady_before, steady_after,
-              peak_kib.load(), static_cast<unsigned long long>(store.stats().merges),
-              static_cast<unsigned long long>(store.stats().shards_rebuilt), taken, matched);
+              "\"longest_packet_gap_ms\":%.3f,\"longest_idle_gap_ms\":%.3f,\"longest_swap_ms\":%.3f,\"longest_swap_cpu_ms\":%.3f,\"rss_steady_before_kib\":%ld,\"rss_steady_after_kib\":%ld,"
+              "\"rss_peak_sampled_kib\":%ld,\"peak_over_steady\":%.3f,\"merges\":%llu,\"shards_rebuilt\":%llu,\"snapshots_taken\":%zu,"
+              "\"matches\":%zu,\"packet_thread_preempted\":%ld}\n",
+              batches, median(apply_seconds), longest_updating * 1000, longest_idle * 1000, longest_swap * 1000, longest_swap_cpu * 1000, steady_before, steady_after,
+              highest, worst_ratio, static_cast<unsigned long long>(store.stats().merges),
+              static_cast<unsigned long long>(store.stats().shards_rebuilt), taken, matched, preempted);
   return 0;
 }
 
