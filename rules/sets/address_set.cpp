@@ -1,8 +1,12 @@
 // IPv4 / IPv6 addresses and networks. One table keyed by (network bytes, prefix length) plus a
 // bitmap of the prefix lengths present (meta()); a lookup masks the observed address to each
 // present length, longest first, and reports every entry found (any-prefix match: each CIDR is
-// its own indicator). At most 32 (IPv4) or 128 (IPv6) probes, in practice the handful of
-// lengths a feed uses.
+// its own indicator). At most 32 (IPv4) or 128 (IPv6) probes. For IPv4 the lengths are known
+// per /16 (the lengths of the entries that lie in or cover it), so a lookup probes exactly the
+// lengths that can match there: none for most addresses that miss, one for a listed address.
+
+#include <array>
+#include <memory>
 
 #include "rules/sets/modules.h"
 #include "rules/sets/table.h"
@@ -37,6 +41,10 @@ class AddressSet final : public TermSet {
       ip.family = 4;
     }
     if (ip.family != kFamily) return;
+    if constexpr (Bytes == 4) {
+      lookup_ipv4(ip, visitor);
+      return;
+    }
     // The full-length entry first; shorter prefixes only where one covers the address's top
     // 16 bits (most addresses are in no listed network, and most listed entries are single
     // addresses). Probes are prefetched, then read longest first.
@@ -95,6 +103,13 @@ class AddressSet final : public TermSet {
     const unsigned len = key[Bytes];
     if (len > kBits) return;
     meta_[len / 64] |= std::uint64_t{1} << (len % 64);
+    if constexpr (Bytes == 4) {
+      if (len == 0) return;  // /0 is refused at parsing (rules/README.md, "Addresses")
+      const unsigned first = static_cast<unsigned>(key[0]) << 8 | key[1];
+      const unsigned blocks = len >= 16 ? 1u : 1u << (16 - len);
+      for (unsigned b = first; b < first + blocks && b < 65536; ++b) lengths_for_write(b) |= std::uint32_t{1} << (len - 1);
+      return;
+    }
     if (len == kBits) return;
     // Mark the 16-bit blocks this network overlaps.
     const unsigned first = static_cast<unsigned>(key[0]) << 8 | key[1];
@@ -106,15 +121,73 @@ class AddressSet final : public TermSet {
   }
   void copy_derived_state(const TermSet& from) override {
     coverage_ = static_cast<const AddressSet&>(from).coverage_;
+    lengths_ = static_cast<const AddressSet&>(from).lengths_;  // pages shared, copied on write
   }
   std::unique_ptr<TermSet> make_empty(MemoryBudget& budget) const override {
     return std::make_unique<AddressSet>(budget);
   }
 
  private:
-  // Bit b: some entry shorter than the full length overlaps the addresses whose top 16 bits
-  // are b (8 KiB, derived from the entries, not stored in set files).
-  std::vector<std::uint64_t> coverage_ = std::vector<std::uint64_t>(1024, 0);
+  void lookup_ipv4(const IpAddress& ip, TermVisitor& visitor) const {
+    const unsigned top16 = static_cast<unsigned>(ip.bytes[0]) << 8 | ip.bytes[1];
+    const LengthPage* page = lengths_[top16 >> 8].get();
+    std::uint32_t lengths = page != nullptr ? page->masks[top16 & 0xff] : 0;
+    if (lengths == 0) return;
+    const std::uint32_t address = static_cast<std::uint32_t>(ip.bytes[0]) << 24 |
+                                  static_cast<std::uint32_t>(ip.bytes[1]) << 16 |
+                                  static_cast<std::uint32_t>(ip.bytes[2]) << 8 | ip.bytes[3];
+    struct Probe {
+      std::uint8_t key[5];
+      std::uint32_t hash;
+    };
+    Probe probes[33];
+    std::size_t count = 0;
+    auto add = [&](unsigned len) {
+      const std::uint32_t net = address & (~std::uint32_t{0} << (32 - len));  // len 1..32
+      Probe& p = probes[count++];
+      p.key[0] = static_cast<std::uint8_t>(net >> 24);
+      p.key[1] = static_cast<std::uint8_t>(net >> 16);
+      p.key[2] = static_cast<std::uint8_t>(net >> 8);
+      p.key[3] = static_cast<std::uint8_t>(net);
+      p.key[4] = static_cast<std::uint8_t>(len);
+      p.hash = hash_bytes(p.key, 5);
+      table_for(0, p.hash).prefetch(p.hash);
+    };
+    while (lengths != 0) {  // longest first
+      const unsigned bit = 31u - static_cast<unsigned>(__builtin_clz(lengths));
+      add(bit + 1);
+      lengths &= ~(std::uint32_t{1} << bit);
+    }
+    for (std::size_t k = 0; k < count; ++k) {
+      char text[64];
+      std::size_t text_len = 0;
+      const Probe& p = probes[k];
+      table_for(0, p.hash).find(p.hash, p.key, [&](EntryOwner owner) {
+        if (text_len == 0) text_len = format(0, p.key, 5, text);
+        visitor.on_hit(owner, std::string_view(text, text_len), true);
+      });
+    }
+  }
+
+  // IPv4: per /16, bit len-1 set when an entry of prefix length len (1..32) lies in or covers
+  // it. Two levels (/8 pages of 256 masks, 1 KiB each, only where entries are), so a small
+  // set (an update's overlay) costs a few KiB and the full real list 256 KiB. Derived from the
+  // entries, not stored in set files. Pages are shared by the sets a live update derives from
+  // one another and copied before one is changed.
+  struct LengthPage {
+    std::uint32_t masks[256] = {};
+  };
+  std::uint32_t& lengths_for_write(unsigned top16) {
+    std::shared_ptr<LengthPage>& page = lengths_[top16 >> 8];
+    if (!page) page = std::make_shared<LengthPage>();
+    else if (page.use_count() > 1) page = std::make_shared<LengthPage>(*page);
+    return page->masks[top16 & 0xff];
+  }
+  std::array<std::shared_ptr<LengthPage>, 256> lengths_{};
+
+  // IPv6: bit b, some entry shorter than the full length overlaps the addresses whose top 16
+  // bits are b (8 KiB, derived from the entries, not stored in set files).
+  std::vector<std::uint64_t> coverage_ = std::vector<std::uint64_t>(Bytes == 4 ? 0 : 1024, 0);
 };
 
 // address:port of a flow's remote end: IPv4 keys (4 + 2 bytes) and IPv6 keys (16 + 2) in two

@@ -28,36 +28,38 @@ class DomainSet final : public TermSet {
     if (empty()) return;
     // Lowercase without the trailing root dot; not validated further (normalise_domain would):
     // a name that is no DNS name simply matches no entry, and this runs for every name seen.
-    char buf[kMaxDomainLength + 1];
+    char buf[kMaxDomainLength];
     while (!observed.empty() && (observed.back() == ' ' || observed.back() == '\t')) observed.remove_suffix(1);
     if (!observed.empty() && observed.back() == '.') observed.remove_suffix(1);
     const std::size_t n = observed.size();
     if (n == 0 || n > kMaxDomainLength) return;
-    for (std::size_t i = 0; i < n; ++i) {
-      const char c = observed[i];
-      buf[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
-    }
-    const std::string_view name(buf, n);
-    // Parents are probed only while they keep a dot: a single label ("com") never matches by
-    // suffix (rules/README.md, "Domains").
-    const std::size_t first_dot_from_right = name.rfind('.');
-    // The name and its parents, hashed in one pass from the right; their slots are prefetched
-    // before any is read, so the probes' memory latencies overlap.
+    // One pass from the right lowercases the name, hashes it and notes each parent: a
+    // parent starts after a dot, and only parents that keep a dot are probed — a single label
+    // ("com") never matches by suffix (rules/README.md, "Domains"). Each probe's slot is
+    // prefetched before any is read, so their memory latencies overlap.
     struct Probe {
       std::uint32_t at, hash;
     };
     Probe probes[kMaxDomainLength / 2 + 2];
     std::size_t count = 0;
+    bool top_label = true;  // the rightmost label is not probed on its own
     std::uint32_t h = kFnvBasis;
+    const char* in = observed.data();
     for (std::size_t i = n; i-- > 0;) {
-      h = fnv_step(h, static_cast<std::uint8_t>(name[i]));
-      const bool label_start = i == 0 || name[i - 1] == '.';
-      if (!label_start) continue;
-      if (i != 0 && (first_dot_from_right == std::string_view::npos || i > first_dot_from_right)) continue;
+      const char c = in[i];
+      const char lower = c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
+      buf[i] = lower;
+      h = fnv_step(h, static_cast<std::uint8_t>(lower));
+      if (i != 0 && in[i - 1] != '.') continue;
+      if (i != 0 && top_label) {
+        top_label = false;
+        continue;
+      }
       const std::uint32_t sh = finish(h, n - i);
       probes[count++] = {static_cast<std::uint32_t>(i), sh};
       table_for(0, sh).prefetch(sh);
     }
+    const std::string_view name(buf, n);
     for (std::size_t k = 0; k < count; ++k) {
       const bool whole = probes[k].at == 0;
       table_for(0, probes[k].hash).find(probes[k].hash, name.substr(probes[k].at), [&](EntryOwner owner, std::string_view term) {

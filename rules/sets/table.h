@@ -105,6 +105,11 @@ class FrozenTable {
     std::uint32_t owners = 0;     // entries of the owners array (0 when owner_width is 4)
   };
   FrozenTable() = default;
+  // The empty table (finds nothing), for sets not frozen yet.
+  static const FrozenTable& none() noexcept {
+    static const FrozenTable empty;  // constant-initialised: no guard on the hot path
+    return empty;
+  }
   // Wraps a block laid out as above; `keep` owns the bytes (a heap buffer or a mapped file).
   // Returns false if the shape does not fit the block.
   static bool wrap(const Shape& shape, const std::uint8_t* block, std::size_t size, std::shared_ptr<const void> keep,
@@ -266,3 +271,13 @@ inline std::size_t frozen_capacity(RecordLayout layout, std::size_t count) noexc
 unsigned shard_bits_for(std::size_t count, std::size_t record_bytes) noexcept;
 
 }  // namespace outpost::rules::sets
+
+namespace outpost::rules {
+
+inline const sets::FrozenTable& TermSet::table_for(std::size_t family, std::uint32_t hash) const noexcept {
+  const Family& f = families_[family];
+  if (f.shards.empty()) return sets::FrozenTable::none();  // before compact(): nothing found
+  return *f.shards[sets::shard_of(hash, f.shard_bits)];
+}
+
+}  // namespace outpost::rules

@@ -58,13 +58,6 @@ const FrozenTable& TermSet::shard(std::size_t family, std::size_t index) const n
   return *families_[family].shards[index];
 }
 
-const FrozenTable& TermSet::table_for(std::size_t family, std::uint32_t hash) const noexcept {
-  static const FrozenTable kNone;  // before compact(): lookups find nothing
-  const Family& f = families_[family];
-  if (f.shards.empty()) return kNone;
-  return *f.shards[sets::shard_of(hash, f.shard_bits)];
-}
-
 std::size_t TermSet::size() const noexcept { return entries_; }
 
 std::size_t TermSet::memory_bytes() const noexcept {

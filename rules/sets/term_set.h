@@ -123,7 +123,8 @@ class TermSet {
   // clone(): the module's derived state of `from` (a set of the same module).
   virtual void copy_derived_state(const TermSet& from) { (void)from; }
 
-  const sets::FrozenTable& table_for(std::size_t family, std::uint32_t hash) const noexcept;
+  // Inline (defined in rules/sets/table.h): every probe of every lookup goes through it.
+  inline const sets::FrozenTable& table_for(std::size_t family, std::uint32_t hash) const noexcept;
   // visit(family, key, size) for every entry of the shards.
   void for_each_key(const std::function<void(std::size_t, const std::uint8_t*, std::size_t)>& visit) const;
   bool empty() const noexcept { return entries_ == 0; }

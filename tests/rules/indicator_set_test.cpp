@@ -1,5 +1,6 @@
 #include "rules/indicator_set.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -247,6 +248,44 @@ TEST(CidrSemantics, NetworksMatchEveryAddressInsideAndHostBitsAreCleared) {
   EXPECT_TRUE(match(*set, ObservationKind::dst_ip, "203.0.114.5").empty());
   EXPECT_EQ(match(*set, ObservationKind::src_ip, "198.51.100.9").size(), 1u);
   EXPECT_TRUE(match(*set, ObservationKind::src_ip, "198.51.100.8").empty());
+}
+
+TEST(CidrSemantics, EveryPrefixLengthMatchesExactlyTheAddressesInside) {
+  // One network of every length 1..32 (random bits, fixed seed) and random addresses, half
+  // drawn inside some network: the set's answer is compared with a direct mask comparison.
+  // A /0 would match everything: it is refused, and matches nothing.
+  std::uint32_t state = 12345;
+  auto next = [&] { return state = state * 1664525u + 1013904223u; };
+  auto text = [](std::uint32_t a) {
+    return std::to_string(a >> 24) + "." + std::to_string(a >> 16 & 255) + "." + std::to_string(a >> 8 & 255) + "." +
+           std::to_string(a & 255);
+  };
+  auto mask = [](unsigned len) { return len == 0 ? 0u : ~0u << (32 - len); };
+  {
+    std::vector<std::pair<std::uint32_t, unsigned>> nets;
+    std::string list = "0.0.0.0/0\n";
+    for (unsigned len = 1; len <= 32; ++len) {
+      const std::uint32_t net = next() & mask(len);
+      nets.emplace_back(net, len);
+      list += text(net) + "/" + std::to_string(len) + "\n";
+    }
+    const auto set = from_list(list, IndicatorType::ipv4);
+    ASSERT_EQ(set->size(IndicatorType::ipv4), 32u);
+    for (int i = 0; i < 4000; ++i) {
+      std::uint32_t a = next();
+      if (i % 2 == 0) {  // inside one of the networks, keeping its prefix
+        const auto& [net, len] = nets[static_cast<std::size_t>(next()) % nets.size()];
+        a = net | (a & ~mask(len));
+      }
+      std::vector<std::string> inside, found;
+      for (const auto& [net, len] : nets)
+        if ((a & mask(len)) == net) inside.push_back(len == 32 ? text(net) : text(net) + "/" + std::to_string(len));
+      for (const auto& m : match(*set, ObservationKind::dst_ip, text(a))) found.push_back(m.term);
+      std::sort(inside.begin(), inside.end());
+      std::sort(found.begin(), found.end());
+      ASSERT_EQ(found, inside) << text(a);
+    }
+  }
 }
 
 TEST(CidrSemantics, StixAddressLiteralsMayBeNetworks) {
