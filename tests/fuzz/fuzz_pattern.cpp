@@ -1,9 +1,11 @@
-// libFuzzer target: the STIX pattern parser and first-cut compiler (rules/stix/pattern.h,
+// libFuzzer target: the STIX pattern parser and compiler (rules/stix/pattern.h,
 // rules/stix/pattern_compile.h).
 //
-// Invariants: a syntax error lies within the pattern; a compiled pattern has terms whose
-// canonical values are fixed points of normalisation, and once added to a set each term is
-// found again by a lookup of its own value.
+// Invariants: a syntax error lies within the pattern; a compiled pattern is either exact
+// (set entries only) or has a residual that is reached somehow — through prefilter terms,
+// scan lists of observation kinds, or a device's history; its terms' canonical values are
+// fixed points of normalisation, and once added to a set each term is found again by a
+// lookup of its own value; the residual, the canonical form, parses again.
 //
 // Seeds: the "pattern" of every line of ../shared/corpus/stix/patterns/*.jsonl, one per file.
 
@@ -38,8 +40,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const stix::CompiledPattern c = stix::compile_pattern(text);
   if ((c.status == stix::CompileStatus::syntax_error) == parsed) std::abort();
-  if (c.status == stix::CompileStatus::compiled && c.terms.empty()) std::abort();
+  if (c.exact() && c.terms.empty()) std::abort();
+  // A residual without prefilter terms must be reached another way (or it would never run).
+  if (c.status == stix::CompileStatus::compiled && !c.exact() && c.terms.empty() && c.scan_kinds == 0 &&
+      !c.multi_observation)
+    std::abort();
   if (c.status != stix::CompileStatus::compiled && !c.terms.empty()) std::abort();
+  if (!c.residual.empty()) {
+    stix::Pattern again;
+    if (!stix::parse_pattern(c.residual, again, e)) std::abort();
+  }
   MemoryBudget budget;
   for (const auto& t : c.terms) {
     std::string again;
