@@ -6,9 +6,9 @@
 // the set (no heap copy). All integers little-endian, so a file written on x86-64 reads the
 // same on big-endian MIPS or s390x.
 //
-//   offset  size  field (format version 1)
+//   offset  size  field (format version 2: IPv4 single addresses in a family of their own)
 //        0     8  magic 4f 50 53 45 54 0d 0a 1a ("OPSET\r\n\x1a": catches text-mode copies)
-//        8     4  format version (1)
+//        8     4  format version (2)
 //       12     4  header size (64)
 //       16     8  file size
 //       24     4  section count
@@ -40,7 +40,7 @@
 
 namespace outpost::rules {
 
-inline constexpr std::uint32_t kSetFileVersion = 1;
+inline constexpr std::uint32_t kSetFileVersion = 2;
 
 struct SetFileOptions {
   bool verify_checksum = true;  // off only for fuzzing the structural checks behind it

@@ -1,9 +1,11 @@
 // IPv4 / IPv6 addresses and networks. One table keyed by (network bytes, prefix length) plus a
 // bitmap of the prefix lengths present (meta()); a lookup masks the observed address to each
 // present length, longest first, and reports every entry found (any-prefix match: each CIDR is
-// its own indicator). At most 32 (IPv4) or 128 (IPv6) probes. For IPv4 the lengths are known
-// per /16 (the lengths of the entries that lie in or cover it), so a lookup probes exactly the
-// lengths that can match there: none for most addresses that miss, one for a listed address.
+// its own indicator). At most 32 (IPv4) or 128 (IPv6) probes. IPv4 single addresses (most of
+// every feed) sit in a family of their own keyed by the 4 address bytes alone; IPv4 networks
+// in a second family, with the prefix lengths known per /16 (those of the networks that lie
+// in or cover it), so a lookup probes the address and exactly the network lengths that can
+// match there.
 
 #include <array>
 #include <memory>
@@ -20,9 +22,14 @@ class AddressSet final : public TermSet {
   static constexpr std::uint8_t kFamily = Bytes == 4 ? 4 : 6;
 
  public:
+  // IPv4: family 0 single addresses (4-byte keys), family 1 networks (address + length).
+  // IPv6: family 0, address + length for all.
+  static constexpr std::size_t kNetworks = Bytes == 4 ? 1 : 0;
+
   explicit AddressSet(MemoryBudget& budget)
       : TermSet(Bytes == 4 ? IndicatorType::ipv4 : IndicatorType::ipv6, budget,
-                {{RecordLayout::fixed, Bytes + 1, &hash_bytes}}) {}
+                Bytes == 4 ? std::vector<FamilySpec>{{RecordLayout::fixed, 4, &hash_bytes}, {RecordLayout::fixed, 5, &hash_bytes}}
+                           : std::vector<FamilySpec>{{RecordLayout::fixed, Bytes + 1, &hash_bytes}}) {}
 
   void lookup(std::string_view observed, TermVisitor& visitor) const override {
     if (empty()) return;
@@ -87,24 +94,30 @@ class AddressSet final : public TermSet {
     IpPrefix p;
     if (!parse_ip_prefix(canonical, p) || p.address.family != kFamily) return false;
     std::memcpy(key, p.address.bytes, Bytes);
+    if (Bytes == 4 && p.length == kBits) {
+      size = 4;
+      family = 0;
+      return true;
+    }
     key[Bytes] = p.length;
     size = Bytes + 1;
-    family = 0;
+    family = kNetworks;
     return true;
   }
-  std::size_t format(std::size_t, const std::uint8_t* key, std::size_t, char* out) const override {
+  std::size_t format(std::size_t, const std::uint8_t* key, std::size_t size, char* out) const override {
     IpPrefix p;
     p.address.family = kFamily;
     std::memcpy(p.address.bytes, key, Bytes);
-    p.length = key[Bytes];
+    p.length = static_cast<std::uint8_t>(size == Bytes ? kBits : key[Bytes]);
     return format_ip_prefix(p, out);
   }
-  void on_added(std::size_t, const std::uint8_t* key, std::size_t) override {
-    const unsigned len = key[Bytes];
+  void on_added(std::size_t, const std::uint8_t* key, std::size_t size) override {
+    const unsigned len = size == Bytes ? kBits : key[Bytes];
     if (len > kBits) return;
     meta_[len / 64] |= std::uint64_t{1} << (len % 64);
     if constexpr (Bytes == 4) {
-      if (len == 0) return;  // /0 is refused at parsing (rules/README.md, "Addresses")
+      // Single addresses are always probed; /0 is refused at parsing (rules/README.md).
+      if (len == 0 || len == kBits) return;
       const unsigned first = static_cast<unsigned>(key[0]) << 8 | key[1];
       const unsigned blocks = len >= 16 ? 1u : 1u << (16 - len);
       for (unsigned b = first; b < first + blocks && b < 65536; ++b) lengths_for_write(b) |= std::uint32_t{1} << (len - 1);
@@ -117,7 +130,7 @@ class AddressSet final : public TermSet {
     for (unsigned b = first; b < first + blocks && b < 65536; ++b) coverage_[b / 64] |= std::uint64_t{1} << (b % 64);
   }
   void on_adopted() override {
-    for_each_key([&](std::size_t, const std::uint8_t* key, std::size_t size) { on_added(0, key, size); });
+    for_each_key([&](std::size_t family, const std::uint8_t* key, std::size_t size) { on_added(family, key, size); });
   }
   void copy_derived_state(const TermSet& from) override {
     coverage_ = static_cast<const AddressSet&>(from).coverage_;
@@ -129,10 +142,13 @@ class AddressSet final : public TermSet {
 
  private:
   void lookup_ipv4(const IpAddress& ip, TermVisitor& visitor) const {
+    // The address itself, then the networks of the lengths present in its /16, longest
+    // first; every slot prefetched before any is read.
+    const std::uint32_t h32 = hash_bytes(ip.bytes, 4);
+    table_for(0, h32).prefetch(h32);
     const unsigned top16 = static_cast<unsigned>(ip.bytes[0]) << 8 | ip.bytes[1];
     const LengthPage* page = lengths_[top16 >> 8].get();
     std::uint32_t lengths = page != nullptr ? page->masks[top16 & 0xff] : 0;
-    if (lengths == 0) return;
     const std::uint32_t address = static_cast<std::uint32_t>(ip.bytes[0]) << 24 |
                                   static_cast<std::uint32_t>(ip.bytes[1]) << 16 |
                                   static_cast<std::uint32_t>(ip.bytes[2]) << 8 | ip.bytes[3];
@@ -140,10 +156,13 @@ class AddressSet final : public TermSet {
       std::uint8_t key[5];
       std::uint32_t hash;
     };
-    Probe probes[33];
+    Probe probes[32];
     std::size_t count = 0;
-    auto add = [&](unsigned len) {
-      const std::uint32_t net = address & (~std::uint32_t{0} << (32 - len));  // len 1..32
+    while (lengths != 0) {
+      const unsigned bit = 31u - static_cast<unsigned>(__builtin_clz(lengths));
+      lengths &= ~(std::uint32_t{1} << bit);
+      const unsigned len = bit + 1;  // 1..31
+      const std::uint32_t net = address & (~std::uint32_t{0} << (32 - len));
       Probe& p = probes[count++];
       p.key[0] = static_cast<std::uint8_t>(net >> 24);
       p.key[1] = static_cast<std::uint8_t>(net >> 16);
@@ -151,27 +170,27 @@ class AddressSet final : public TermSet {
       p.key[3] = static_cast<std::uint8_t>(net);
       p.key[4] = static_cast<std::uint8_t>(len);
       p.hash = hash_bytes(p.key, 5);
-      table_for(0, p.hash).prefetch(p.hash);
-    };
-    while (lengths != 0) {  // longest first
-      const unsigned bit = 31u - static_cast<unsigned>(__builtin_clz(lengths));
-      add(bit + 1);
-      lengths &= ~(std::uint32_t{1} << bit);
+      table_for(kNetworks, p.hash).prefetch(p.hash);
     }
+    char text[64];
+    std::size_t text_len = 0;
+    table_for(0, h32).find(h32, ip.bytes, [&](EntryOwner owner) {
+      if (text_len == 0) text_len = format(0, ip.bytes, 4, text);
+      visitor.on_hit(owner, std::string_view(text, text_len), true);
+    });
     for (std::size_t k = 0; k < count; ++k) {
-      char text[64];
-      std::size_t text_len = 0;
+      text_len = 0;
       const Probe& p = probes[k];
-      table_for(0, p.hash).find(p.hash, p.key, [&](EntryOwner owner) {
-        if (text_len == 0) text_len = format(0, p.key, 5, text);
+      table_for(kNetworks, p.hash).find(p.hash, p.key, [&](EntryOwner owner) {
+        if (text_len == 0) text_len = format(kNetworks, p.key, 5, text);
         visitor.on_hit(owner, std::string_view(text, text_len), true);
       });
     }
   }
 
-  // IPv4: per /16, bit len-1 set when an entry of prefix length len (1..32) lies in or covers
-  // it. Two levels (/8 pages of 256 masks, 1 KiB each, only where entries are), so a small
-  // set (an update's overlay) costs a few KiB and the full real list 256 KiB. Derived from the
+  // IPv4: per /16, bit len-1 set when a network of prefix length len (1..31) lies in or
+  // covers it. Two levels (/8 pages of 256 masks, 1 KiB each, only where networks are), so a
+  // small set costs a few KiB (the real list's 1,311 networks: 141 pages). Derived from the
   // entries, not stored in set files. Pages are shared by the sets a live update derives from
   // one another and copied before one is changed.
   struct LengthPage {
