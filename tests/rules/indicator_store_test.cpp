@@ -68,7 +68,9 @@ std::shared_ptr<const IndicatorSet> base_with(std::vector<stix::StixIndicator> s
   IndicatorSource src;
   src.name = "base-feed";
   EXPECT_TRUE(b.add_indicators(src, std::move(stix)).ok);
-  if (!list.empty()) EXPECT_TRUE(b.add_list_memory("base-list", list, IndicatorType::domain).ok);
+  if (!list.empty()) {
+    EXPECT_TRUE(b.add_list_memory("base-list", list, IndicatorType::domain).ok);
+  }
   return b.build();
 }
 

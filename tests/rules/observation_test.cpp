@@ -68,7 +68,9 @@ TEST(IpAddressText, ReadsIpv4ExactlyAsInetPtonDoes) {
     IpAddress a;
     const bool got = parse_ip(c, a) && a.family == 4;
     ASSERT_EQ(got, ok) << "'" << c << "'";
-    if (ok) EXPECT_EQ(std::memcmp(a.bytes, want, 4), 0) << c;
+    if (ok) {
+      EXPECT_EQ(std::memcmp(a.bytes, want, 4), 0) << c;
+    }
   }
 }
 

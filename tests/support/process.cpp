@@ -54,11 +54,18 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
+    std::vector<std::string> words;
+#ifdef OUTPOST_TEST_EMULATOR
+    // A cross build's binaries run under the emulator (qemu-user -L <sysroot>).
+    std::istringstream emulator(OUTPOST_TEST_EMULATOR);
+    for (std::string w; emulator >> w;) words.push_back(w);
+#endif
+    words.push_back(program);
+    words.insert(words.end(), args.begin(), args.end());
     std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(program.c_str()));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    for (auto& w : words) argv.push_back(w.data());
     argv.push_back(nullptr);
-    ::execv(program.c_str(), argv.data());
+    ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
   int status = 0;

@@ -537,9 +537,15 @@ constexpr std::size_t kSearchStack = 1 << 20;  // ASan frames are several times 
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
 constexpr std::size_t kSearchStack = 1 << 20;
+#elif defined(__s390x__)
+// The s390x ABI gives every frame a 160-byte register save area: the same search needs more.
+constexpr std::size_t kSearchStack = 192 << 10;
 #else
 constexpr std::size_t kSearchStack = 128 << 10;
 #endif
+#elif defined(__s390x__)
+// The s390x ABI gives every frame a 160-byte register save area: the same search needs more.
+constexpr std::size_t kSearchStack = 192 << 10;
 #else
 constexpr std::size_t kSearchStack = 128 << 10;
 #endif
