@@ -192,6 +192,8 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
                w[idx(K::x509_sha1)];
     want_http = w[idx(K::http_host)] || w[idx(K::http_url)] || w[idx(K::http_user_agent)];
     want_ips = w[idx(K::src_ip)] || w[idx(K::dst_ip)];
+    // JA4 costs two SHA-256 a ClientHello: only when something consumes it.
+    want_ja4 = w[idx(K::ja4)];
   }
 
   static std::size_t idx(ObservationKind k) { return static_cast<std::size_t>(k); }
@@ -510,6 +512,7 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
         return false;
       }
       ++stats.quic_handshakes;
+      quic_pool[fs.quic].set_ja4(want_ja4);
     }
     proto::QuicInitialReader& r = quic_pool[fs.quic];
     parser_proto = "QUIC";
@@ -537,6 +540,7 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
       }
       dtls_pool[fs.dtls].connection.reset(carrier);
       dtls_pool[fs.dtls].connection.set_certificate_facts(config.certificate_facts);
+      dtls_pool[fs.dtls].connection.set_ja4(want_ja4);
       ++stats.dtls_handshakes;
     }
     proto::DtlsConnection& c = dtls_pool[fs.dtls].connection;
@@ -605,6 +609,7 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
       }
       ++stats.tls_handshakes;
       tls_pool[fs.tls].set_certificate_facts(config.certificate_facts);
+      tls_pool[fs.tls].set_ja4(want_ja4);
     }
     proto::TlsConnection& c = tls_pool[fs.tls];
     parser_proto = "TLS";
@@ -745,7 +750,7 @@ struct TrafficObserver::Impl : proto::DnsVisitor, proto::TlsVisitor, proto::Http
   ReservedArray<DnsCacheEntry> dns_cache;
   std::uint32_t cache_clock = 0;
   std::vector<Prefix> lan;
-  bool want_dns = true, want_tls = true, want_http = true, want_ips = true;
+  bool want_dns = true, want_tls = true, want_http = true, want_ips = true, want_ja4 = true;
 
   // Per-packet context.
   PacketView pkt;

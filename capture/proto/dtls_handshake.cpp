@@ -286,7 +286,7 @@ TlsStatus DtlsHandshakeParser::finish_hello(TlsVisitor& visitor) noexcept {
   end_message();
   if (type == kClientHello) {
     TlsClientHello hello;
-    if (parse_client_hello(hello_.data(), msg_length_, hello, 'd') != TlsStatus::ok) return TlsStatus::bad_hello;
+    if (parse_client_hello(hello_.data(), msg_length_, hello, 'd', ja4_) != TlsStatus::ok) return TlsStatus::bad_hello;
     visitor.on_client_hello(hello);
     return TlsStatus::ok;
   }

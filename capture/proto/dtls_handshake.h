@@ -95,6 +95,8 @@ class DtlsHandshakeParser {
   const DtlsCounters& counters() const noexcept { return counters_; }
   // As TlsHandshakeParser::set_certificate_facts.
   void set_certificate_facts(bool on) noexcept { certificate_facts_ = on; }
+  // As TlsHandshakeParser::set_ja4.
+  void set_ja4(bool on) noexcept { ja4_ = on; }
   void reset() noexcept;
 
  private:
@@ -128,6 +130,7 @@ class DtlsHandshakeParser {
   std::uint16_t cert_index_ = 0;
   CertificateReader certificate_;  // its store is hello_'s buffer
   bool certificate_facts_ = true;
+  bool ja4_ = true;
 
   TlsSide side_ = TlsSide::unknown;
   bool done_ = false;
@@ -154,6 +157,10 @@ class DtlsConnection {
   // Datagrams without DTLS: cleartext CAPWAP messages, or too short for the carrier.
   std::uint64_t datagrams_skipped() const noexcept { return skipped_; }
   void reset(DtlsCarrier carrier) noexcept;
+  void set_ja4(bool on) noexcept {
+    dirs_[0].set_ja4(on);
+    dirs_[1].set_ja4(on);
+  }
   void set_certificate_facts(bool on) noexcept {
     dirs_[0].set_certificate_facts(on);
     dirs_[1].set_certificate_facts(on);

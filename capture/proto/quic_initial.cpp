@@ -536,7 +536,7 @@ QuicStatus QuicInitialReader::finish_hellos(int role, TlsVisitor& visitor) noexc
     bool retry_request = false;
     if (role == kClient) {
       TlsClientHello hello;
-      if (parse_client_hello(m + 4, body_len, hello, 'q') != TlsStatus::ok) {
+      if (parse_client_hello(m + 4, body_len, hello, 'q', ja4_) != TlsStatus::ok) {
         ++counters_.bad_hellos;
         give_up(role);
         return QuicStatus::bad_hello;

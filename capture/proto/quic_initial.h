@@ -152,6 +152,8 @@ class QuicInitialReader {
   // Whether the flow's initiator is the QUIC client (known after the first client Initial).
   bool initiator_is_client() const noexcept { return initiator_is_client_; }
   const QuicCounters& counters() const noexcept { return counters_; }
+  // Whether ClientHellos get their JA4 (default); kept across reset().
+  void set_ja4(bool on) noexcept { ja4_ = on; }
   void reset() noexcept;
 
  private:
@@ -192,6 +194,7 @@ class QuicInitialReader {
   std::uint32_t version_ = 0;
   std::uint32_t unattributed_initials_ = 0;  // Initials seen before any decrypted
   QuicCounters counters_;
+  bool ja4_ = true;
 };
 
 }  // namespace outpost::capture::proto

@@ -193,7 +193,7 @@ void TlsHandshakeParser::finish_message(TlsVisitor& visitor) noexcept {
     if (message_type_ == kClientHello) {
       side_ = TlsSide::client;
       TlsClientHello hello;
-      if (parse_client_hello(buffer_, buffered_, hello, 't') != TlsStatus::ok) return fail(TlsStatus::bad_hello);
+      if (parse_client_hello(buffer_, buffered_, hello, 't', ja4_) != TlsStatus::ok) return fail(TlsStatus::bad_hello);
       second_hello_expected_ = false;
       visitor.on_client_hello(hello);
     } else {

@@ -89,6 +89,8 @@ class TlsHandshakeParser {
   // Whether certificates are read for their facts and SHA-256 (default) or hashed with SHA-1
   // only; kept across reset().
   void set_certificate_facts(bool on) noexcept { certificate_facts_ = on; }
+  // Whether ClientHellos get their JA4 (default); kept across reset().
+  void set_ja4(bool on) noexcept { ja4_ = on; }
 
   void reset() noexcept;
 
@@ -134,6 +136,7 @@ class TlsHandshakeParser {
   std::uint16_t cert_index_ = 0;
   CertificateReader certificate_;
   bool certificate_facts_ = true;
+  bool ja4_ = true;
 
   TlsSide side_ = TlsSide::unknown;
   TlsStatus status_ = TlsStatus::ok;
@@ -161,6 +164,7 @@ class TlsConnection {
   // True when neither direction can report anything more (done, or gave up on a gap).
   bool done() const noexcept;
   void reset() noexcept;
+  void set_ja4(bool on) noexcept { client_.set_ja4(on); }
   void set_certificate_facts(bool on) noexcept {
     client_.set_certificate_facts(on);
     server_.set_certificate_facts(on);

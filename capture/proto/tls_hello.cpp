@@ -311,7 +311,7 @@ bool AlpnList::next(std::string_view& name) noexcept {
 }
 
 TlsStatus parse_client_hello(const std::uint8_t* body, std::size_t len, TlsClientHello& out,
-                             char transport) noexcept {
+                             char transport, bool ja4) noexcept {
   out = TlsClientHello{};
   if (body == nullptr) return TlsStatus::bad_hello;
   Reader r{body, len};
@@ -386,7 +386,7 @@ TlsStatus parse_client_hello(const std::uint8_t* body, std::size_t len, TlsClien
   Md5Stream md5;
   write_ja3(out, nullptr, 0, &md5);
   md5_hex(md5, out.ja3_md5);
-  compute_ja4(out, transport, out.ja4);
+  if (ja4) compute_ja4(out, transport, out.ja4);
   return TlsStatus::ok;
 }
 

@@ -94,8 +94,10 @@ inline constexpr std::size_t kJa4MaxItems = 4096;
 // §4.2.1 and RFC 9147 §5.3, which JA3 and JA4 leave out as tshark does). Returns bad_hello when any length is inconsistent, including a
 // truncated extension; then `out` must not be used. Malformed contents of an extension the
 // fingerprints do not depend on are ignored.
+// `ja4`: whether to compute JA4 (two SHA-256 hashes; left empty when false, for callers
+// that have no consumer of it).
 TlsStatus parse_client_hello(const std::uint8_t* body, std::size_t len, TlsClientHello& out,
-                             char transport = 't') noexcept;
+                             char transport = 't', bool ja4 = true) noexcept;
 
 // Parses a ServerHello body (including HelloRetryRequest) and computes JA3S (MD5).
 TlsStatus parse_server_hello(const std::uint8_t* body, std::size_t len, TlsServerHello& out) noexcept;

@@ -53,6 +53,17 @@ TEST(TlsClientHello, ComputesJa4OfTheSpecificationExample) {
   EXPECT_STREQ(h.ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
 }
 
+TEST(TlsClientHello, LeavesJa4EmptyWhenNobodyWantsItButKeepsJa3) {
+  const Bytes body = spec_example_hello();
+  TlsClientHello with, without;
+  ASSERT_EQ(parse_client_hello(body.data(), body.size(), with, 't', true), TlsStatus::ok);
+  ASSERT_EQ(parse_client_hello(body.data(), body.size(), without, 't', false), TlsStatus::ok);
+  EXPECT_STREQ(without.ja4, "");
+  EXPECT_STREQ(with.ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+  EXPECT_STREQ(without.ja3_md5, with.ja3_md5);
+  EXPECT_EQ(std::string(without.ja3_md5).size(), 32u);
+}
+
 TEST(TlsClientHello, EndsJa4ExtensionPartWithoutUnderscoreWhenThereAreNoSignatureAlgorithms) {
   const Bytes body = spec_example_hello(false);
   TlsClientHello h;
